@@ -1,0 +1,44 @@
+# xgen: `make demo` and `make test` each install first (into .venv), so a fresh clone needs nothing else.
+PYTHON ?= python3.11
+VENV := .venv
+XGEN := $(VENV)/bin/xgen
+# One folder per demo run: a finished run is never overwritten.
+DEMO_DIR := outputs/demo/$(shell date +%Y-%m-%d_%H-%M-%S)
+# The demo evaluates 100 validation examples per language (the paper: 250) to stay within minutes.
+DEMO_ARGS ?= data.eval_examples=100
+
+.PHONY: install demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	@echo "== 1/5 demo corpus (en fr ru vi th)"
+	$(XGEN) data demo
+	@echo "== 2/5 tiny mT5 backbone: SentencePiece + span corruption + prefix LM (cached after the first run)"
+	$(XGEN) pretrain model=tiny
+	@echo "== 3/5 LEAD-64 baseline"
+	$(XGEN) eval baseline=lead64 $(DEMO_ARGS) hydra.run.dir=$(DEMO_DIR)/lead64
+	@echo "== 4/5 model tuning on English, zero-shot evaluation"
+	$(XGEN) train method=model $(DEMO_ARGS) hydra.run.dir=$(DEMO_DIR)/model
+	@echo "== 5/5 prompt tuning on English, zero-shot evaluation"
+	$(XGEN) train method=prompt $(DEMO_ARGS) hydra.run.dir=$(DEMO_DIR)/prompt
+	@echo "== results (selection: best checkpoint per language, as in the paper)"
+	$(XGEN) table runs=[$(DEMO_DIR)/model,$(DEMO_DIR)/prompt,$(DEMO_DIR)/lead64]
+
+test: install
+	$(VENV)/bin/python -m pytest -q -n 2
+
+lint: install
+	$(VENV)/bin/ruff check xgen_cli tests
+
+bench: install
+	@echo "no benchmarks yet: they come with the performance issue (ROADMAP 4)"
+
+clean:
+	rm -rf outputs .cache

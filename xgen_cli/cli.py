@@ -1,0 +1,57 @@
+"""`xgen <command> [hydra overrides]`: picks the command and hands the rest of argv to Hydra.
+
+Commands are the modules of `xgen_cli.commands`, found on disk (no second list of names); each
+module's docstring's first line is its one-line help, read without importing it, so `xgen --help`
+stays fast. Each command module exposes `main()`, a `@hydra.main` app with its own primary config.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+from pathlib import Path
+
+COMMANDS_DIR = Path(__file__).parent / "commands"
+
+
+def commands() -> dict[str, str]:
+    """{name: one-line help} for every command module on disk."""
+    found = {}
+    for path in sorted(COMMANDS_DIR.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        found[path.stem] = doc.strip().splitlines()[0] if doc.strip() else ""
+    return found
+
+
+def usage() -> str:
+    lines = ["usage: xgen <command> [hydra overrides]  (e.g. xgen train model=xxl method=prompt)", "", "commands:"]
+    width = max(map(len, commands()), default=0)
+    lines += [f"  {name:<{width}}  {help_}" for name, help_ in commands().items()]
+    lines += ["", "xgen <command> --help shows its config groups; xgen <command> --cfg job prints the composed config."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return
+    name = argv[0]
+    if name not in commands():
+        print(f"xgen: unknown command {name!r}; choose one of: {', '.join(commands())} (xgen --help)", file=sys.stderr)
+        sys.exit(2)
+    module = importlib.import_module(f"xgen_cli.commands.{name}")
+    # `xgen data demo` reads as `xgen data data=demo`: a command may name the group a bare word picks.
+    group = getattr(module, "POSITIONAL_GROUP", None)
+    if group and len(argv) > 1 and "=" not in argv[1] and not argv[1].startswith("-"):
+        argv[1] = f"{group}={argv[1]}"
+    # Hydra reads sys.argv; the program name shows in its help and error messages.
+    sys.argv = [f"xgen {name}", *argv[1:]]
+    module.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Train on English summarization, evaluate zero-shot in other languages (model or prompt tuning).
+
+Steps: check the config; open the run directory; build the backbone, the method, the data, the
+trainer; fit (evaluating every `eval_every` steps); write summary.json; print the run's table.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from omegaconf import DictConfig, OmegaConf
+
+from xgen_cli.commands._app import output_dir, run_identity, xgen_app
+from xgen_cli.config_checks import check, train_problems
+from xgen_cli.runs.run_dir import RunDir
+
+
+@xgen_app("train")
+def main(cfg: DictConfig) -> None:
+    check(train_problems(cfg))
+    run = RunDir(output_dir())
+    identity = run_identity(cfg)
+    run.start(sys.argv, identity)
+    try:
+        summary = train(cfg, run, identity)
+    except BaseException as exc:
+        run.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    from xgen_cli.runs.table import format_language_table
+
+    print(format_language_table({identity["method"].upper(): summary}, selection="target"))
+    print(f"run directory: {run.path}")
+
+
+def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
+    # Heavy imports here, not at module top: `xgen train --help` / `--cfg` must not load torch.
+    import hydra
+    import lightning as L
+    from lightning.pytorch.callbacks import ModelCheckpoint
+
+    from xgen_cli.data.batching import TrainData
+    from xgen_cli.data.tasks import summarize
+    from xgen_cli.evaluation import EvaluateEvery, Evaluator
+    from xgen_cli.metrics import SpRouge
+    from xgen_cli.modeling.backbone import load_backbone, spm_model_file
+    from xgen_cli.modeling.tiny import resolve_name_or_path
+    from xgen_cli.runs.summary import build_summary
+    from xgen_cli.training import build_trainer, resolve_precision
+
+    container = OmegaConf.to_container(cfg, resolve=True)  # plain dicts from here on
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    # Build the backbone and the method.
+    name_or_path = resolve_name_or_path(container["model"], cfg.cache_dir, container["trainer"])
+    backbone, tokenizer = load_backbone(name_or_path)
+    method = hydra.utils.instantiate(cfg.method, backbone=backbone, tokenizer=tokenizer, seed=cfg.seed, _convert_="all")
+
+    # Build the data: English training pairs, the first eval_examples of each language's validation split.
+    corpus = hydra.utils.instantiate(cfg.data.corpus)
+    train_pairs = [summarize(e, tokenizer, cfg.max_input_tokens, cfg.max_target_tokens)
+                   for e in corpus.examples(cfg.train_lang, "train")]
+    eval_examples = {lang: corpus.examples(lang, "validation", cfg.data.eval_examples) for lang in cfg.data.eval_langs}
+    print(f"[train] {len(train_pairs)} {cfg.train_lang} training examples; evaluating on "
+          + ", ".join(f"{lang} ({len(x)})" for lang, x in eval_examples.items()), file=sys.stderr, flush=True)
+
+    # Build the trainer: evaluation and checkpoints every eval_every steps.
+    trainer_cfg = container["trainer"]
+    bf16 = resolve_precision(trainer_cfg["precision"], trainer_cfg["accelerator"]).startswith("bf16")
+    sp_rouge = SpRouge(cfg.metrics.spm_model or spm_model_file(name_or_path))
+    evaluator = Evaluator(eval_examples, tokenizer, sp_rouge, bf16=bf16, max_new_tokens=cfg.max_new_tokens,
+                          max_input_tokens=cfg.max_input_tokens, max_target_tokens=cfg.max_target_tokens,
+                          **container["eval"])
+    checkpoints = ModelCheckpoint(dirpath=run.checkpoints, every_n_train_steps=cfg.eval_every, save_last=True,
+                                  save_top_k=cfg.keep_checkpoints, monitor=None)
+    logger = hydra.utils.instantiate(cfg.logger) if cfg.logger.get("_target_") else None
+    trainer = build_trainer(trainer_cfg, max_steps=cfg.steps, root_dir=run.path, logger=logger,
+                            callbacks=[EvaluateEvery(evaluator, cfg.eval_every, run), checkpoints],
+                            accumulate_grad_batches=cfg.accumulate_grad_batches)
+
+    # Run.
+    trainer.fit(method, TrainData(train_pairs, cfg.batch_size, tokenizer.pad_token_id, cfg.seed))
+
+    # Save: summary.json last, atomically; its presence means "finished".
+    summary = build_summary(run.read_metrics(), identity, source_lang=cfg.source_lang)
+    run.finish(summary)
+    return summary

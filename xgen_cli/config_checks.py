@@ -1,0 +1,68 @@
+"""Checks of a composed config, run once before any model or data is loaded.
+
+Every problem is collected and reported in one XgenError, each with the override that fixes it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from xgen_cli.errors import XgenError
+
+PROMPT_INITS = ("sampled_vocab", "uniform", "text")
+
+
+def _get(cfg: DictConfig, key: str):
+    return OmegaConf.select(cfg, key, default=None, throw_on_missing=False)
+
+
+def model_problems(cfg: DictConfig) -> list[str]:
+    if _get(cfg, "model.name_or_path") is None and _get(cfg, "model.build") is None:
+        return ["model.name_or_path is null and the model has no build recipe: set model.name_or_path=<hub id or folder>"]
+    return []
+
+
+def trainer_problems(cfg: DictConfig) -> list[str]:
+    precision = str(_get(cfg, "trainer.precision"))
+    if precision.startswith("16") or "fp16" in precision:
+        return [f"trainer.precision={precision}: mT5 gives NaNs in fp16; use trainer.precision=bf16-mixed or 32-true"]
+    return []
+
+
+def data_problems(cfg: DictConfig) -> list[str]:
+    problems = []
+    corpus = cfg.data.corpus
+    if "path" in corpus and OmegaConf.is_missing(corpus, "path"):
+        problems.append("data=jsonl needs the corpus folder: add data.corpus.path=/path/to/corpus")
+    elif _get(cfg, "data.corpus.path") and not Path(str(cfg.data.corpus.path)).expanduser().is_dir():
+        problems.append(f"data.corpus.path={cfg.data.corpus.path} is not a folder: point it at <dir> holding <lang>/<split>.jsonl")
+    if not _get(cfg, "data.eval_langs"):
+        problems.append("data.eval_langs is empty: list languages, e.g. data.eval_langs=[en,ru]")
+    if (_get(cfg, "data.eval_examples") or 0) < 1:
+        problems.append("data.eval_examples must be >= 1 (the paper uses 250)")
+    return problems
+
+
+def train_problems(cfg: DictConfig) -> list[str]:
+    problems = model_problems(cfg) + trainer_problems(cfg) + data_problems(cfg)
+    for key in ("steps", "eval_every", "batch_size", "accumulate_grad_batches", "max_new_tokens"):
+        value = _get(cfg, key)
+        if not isinstance(value, int) or value < 1:
+            problems.append(f"{key}={value} must be a positive integer")
+    method = cfg.method
+    if "prompt_length" in method:
+        if not isinstance(method.prompt_length, int) or method.prompt_length < 1:
+            problems.append(f"method.prompt_length={method.prompt_length} must be a positive integer (paper: 1, 10, 100, 1000)")
+        if method.init not in PROMPT_INITS:
+            problems.append(f"method.init={method.init} is not one of {', '.join(PROMPT_INITS)}")
+        elif method.init == "text" and not method.init_text:
+            problems.append("method.init=text needs method.init_text='some words'")
+    return problems
+
+
+def check(problems: list[str]) -> None:
+    if problems:
+        raise XgenError("; ".join(problems) if len(problems) == 1 else
+                        f"{len(problems)} config problems: " + "; ".join(problems))

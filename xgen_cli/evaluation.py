@@ -1,0 +1,121 @@
+"""Zero-shot evaluation: generate for each language, post-process, score, write the run files.
+
+Callable on its own (`Evaluator.evaluate(module, step)`), from the training loop (`EvaluateEvery`,
+a Lightning callback) and from `xgen eval`. Decoding follows paper.md: beam search, 4 beams, length
+penalty 0.6, then the repeated-suffix post-processing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+
+import lightning as L
+import torch
+
+from xgen_cli.data.batching import Collator
+from xgen_cli.data.example import Example
+from xgen_cli.data.tasks import summarize
+from xgen_cli.metrics import score_language
+from xgen_cli.metrics.postprocess import remove_repeated_suffix
+from xgen_cli.runs.run_dir import RunDir
+
+
+def autocast(device: torch.device, bf16: bool):
+    """bf16 autocast where asked (never fp16: mT5 overflows to NaN in fp16)."""
+    if not bf16:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+class Evaluator:
+    def __init__(self, examples: dict[str, list[Example]], tokenizer, sp_rouge, *, num_beams: int = 4,
+                 length_penalty: float = 0.6, max_new_tokens: int = 512, batch_size: int = 16,
+                 max_input_tokens: int = 1024, max_target_tokens: int = 512, bf16: bool = False,
+                 compute_loss: bool = True, stage: str = "main", split: str = "validation"):
+        self.examples, self.tokenizer, self.sp_rouge = examples, tokenizer, sp_rouge
+        self.generate_kwargs = {"num_beams": num_beams, "length_penalty": length_penalty,
+                                "max_new_tokens": max_new_tokens, "early_stopping": True}
+        self.batch_size, self.bf16, self.compute_loss = batch_size, bf16, compute_loss
+        self.max_input_tokens, self.max_target_tokens = max_input_tokens, max_target_tokens
+        self.stage, self.split = stage, split
+        self.collate = Collator(tokenizer.pad_token_id)
+
+    def _batches(self, examples: list[Example]):
+        """Batches of (indices, collated) sorted by input length, so padding stays small."""
+        pairs = [summarize(e, self.tokenizer, self.max_input_tokens, self.max_target_tokens) for e in examples]
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].input_ids), reverse=True)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            yield idx, self.collate([pairs[i] for i in idx])
+
+    @torch.no_grad()
+    def predict(self, module, examples: list[Example]) -> tuple[list[str], float | None]:
+        """Post-processed predictions in the examples' order, and the teacher-forced loss."""
+        predictions: list[str] = [""] * len(examples)
+        losses, device = [], module.device
+        with autocast(device, self.bf16):
+            for idx, batch in self._batches(examples):
+                batch = {k: v.to(device) for k, v in batch.items()}
+                if self.compute_loss:
+                    losses.append((module.loss(batch).float().item(), len(idx)))
+                out = module.generate(batch["input_ids"], batch["attention_mask"], **self.generate_kwargs)
+                for i, text in zip(idx, self.tokenizer.batch_decode(out, skip_special_tokens=True), strict=True):
+                    predictions[i] = remove_repeated_suffix(text.strip())
+        loss = sum(l * n for l, n in losses) / sum(n for _, n in losses) if losses else None
+        return predictions, loss
+
+    def evaluate(self, module, step: int, run: RunDir | None = None, langs: list[str] | None = None) -> list[dict]:
+        was_training = module.training
+        module.eval()
+        rows = []
+        try:
+            for lang in langs or list(self.examples):
+                start = time.perf_counter()
+                examples = self.examples[lang]
+                predictions, loss = self.predict(module, examples)
+                row = {"step": step, "stage": self.stage, "split": self.split, "lang": lang}
+                row.update(score_language(predictions, [e.summary for e in examples], lang, self.sp_rouge))
+                row["loss"] = loss
+                rows.append(row)
+                if run is not None:
+                    run.write_predictions(step, lang, prediction_rows(examples, predictions), split=self.split)
+                    run.log_metrics(row)
+                print(format_progress(row, time.perf_counter() - start), file=sys.stderr, flush=True)
+        finally:
+            module.train(was_training)
+        return rows
+
+
+def prediction_rows(examples: list[Example], predictions: list[str]) -> list[dict]:
+    return [{"id": e.id, "prediction": p, "reference": e.summary} for e, p in zip(examples, predictions, strict=True)]
+
+
+def format_progress(row: dict, seconds: float) -> str:
+    loss = f" loss {row['loss']:.2f}" if row.get("loss") is not None else ""
+    return (f"[eval step {row['step']}] {row['lang']}: n={row['n']} SP-RG {row['sp_rouge']:.1f} "
+            f"LID_XX {row['lid_target']:.1f} LID_EN {row['lid_en']:.1f} ASCII {row['ascii']:.1f} "
+            f"distinct {row['distinct']:.0f}% empty {row['empty']:.0f}%{loss} ({seconds:.1f}s)")
+
+
+class EvaluateEvery(L.Callback):
+    """Evaluate every `every` optimizer steps and once more at the end (paper: at each checkpoint)."""
+
+    def __init__(self, evaluator: Evaluator, every: int, run: RunDir | None):
+        self.evaluator, self.every, self.run = evaluator, every, run
+        self.done_steps: set[int] = set()
+
+    def _maybe(self, trainer: L.Trainer, module, force: bool) -> None:
+        step = trainer.global_step
+        if step in self.done_steps or not trainer.is_global_zero:
+            return
+        if force or (self.every > 0 and step > 0 and step % self.every == 0):
+            self.done_steps.add(step)
+            self.evaluator.evaluate(module, step, self.run)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self._maybe(trainer, pl_module, force=False)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._maybe(trainer, pl_module, force=True)

@@ -1,0 +1,74 @@
+"""The LightningModule every method shares: loss, generation, optimizer, checkpoint state.
+
+A method (`method=<name>`, module `xgen_cli.modeling.methods.<name>`) subclasses `Seq2SeqModule`
+and says only what differs: which parameters train (`trainable_parameters`), how the encoder input
+is embedded (`encoder_inputs`), and which weights a checkpoint must hold (`checkpoint_keys`).
+"""
+
+from __future__ import annotations
+
+import random
+
+import lightning as L
+import numpy as np
+import torch
+from transformers.optimization import Adafactor
+
+
+class Seq2SeqModule(L.LightningModule):
+    def __init__(self, backbone, optimizer: dict):
+        super().__init__()
+        self.backbone = backbone.train()  # from_pretrained returns eval mode; dropout belongs to training
+        self.optimizer_kwargs = dict(optimizer)
+
+    # --- what a method overrides -------------------------------------------------------------
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        raise NotImplementedError
+
+    def encoder_inputs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict:
+        """Keyword arguments for the backbone's encoder side (ids, or embeddings with a prompt)."""
+        return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+    def checkpoint_keys(self) -> set[str] | None:
+        """state_dict keys a checkpoint keeps; None keeps all."""
+        return None
+
+    # --- shared ---------------------------------------------------------------------------------
+    def loss(self, batch: dict) -> torch.Tensor:
+        out = self.backbone(**self.encoder_inputs(batch["input_ids"], batch["attention_mask"]), labels=batch["labels"])
+        return out.loss
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        loss = self.loss(batch)
+        self.log("train/loss", loss, prog_bar=True, batch_size=batch["input_ids"].shape[0])
+        return loss
+
+    @torch.no_grad()
+    def generate(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **generate_kwargs) -> torch.Tensor:
+        return self.backbone.generate(**self._generate_inputs(input_ids, attention_mask), **generate_kwargs)
+
+    def _generate_inputs(self, input_ids, attention_mask) -> dict:
+        return self.encoder_inputs(input_ids, attention_mask)
+
+    def configure_optimizers(self):
+        # transformers' Adafactor; decay_rate -0.8 there is the paper's "decay rate 0.8" (beta2_t = 1 - t^-0.8).
+        return Adafactor(self.trainable_parameters(), **self.optimizer_kwargs)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        keep = self.checkpoint_keys()
+        if keep is not None:
+            checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
+        # RNG state, so a resumed run draws the same batches and dropout masks as an uninterrupted one.
+        # Stored as tensors and plain values so `torch.load(weights_only=True)` can read it back.
+        kind, keys, pos, has_gauss, gauss = np.random.get_state()
+        checkpoint["xgen_rng"] = {"python": random.getstate(), "torch": torch.get_rng_state(),
+                                  "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss]}
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        rng = checkpoint.get("xgen_rng")
+        if rng:
+            version, state, gauss = rng["python"]
+            random.setstate((version, tuple(state), gauss))
+            kind, keys, pos, has_gauss, cached = rng["numpy"]
+            np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+            torch.set_rng_state(rng["torch"])

@@ -1,0 +1,143 @@
+"""Crash-safe run files: atomic whole-file writes and whole-line JSONL appends.
+
+A run can be killed at any moment (preemption, OOM, Ctrl-C). The guarantees:
+- `atomic_write_*`: a reader sees the old file or the new one, never a half-written one (temp file
+  in the same directory, fsync, then `os.replace`, which is atomic on POSIX within one filesystem).
+  The value is serialized before any file is opened, so a serializer error leaves nothing behind.
+- `append_jsonl`: each row is one line written by one `write` call and fsynced, so a crash loses
+  at most the row being written; a torn last line is fenced off by the next append and reported
+  with its line number by `read_jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from xgen_cli.errors import XgenError
+
+# mkstemp creates 0600 files; give run files the mode an ordinary open() would (0666 minus the
+# umask) so shared output folders stay readable. Reading the umask means setting it, once, here.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_FILE_MODE = 0o666 & ~_UMASK
+
+
+def _dumps(obj: Any, **kwargs: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, **kwargs)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not every platform lets a directory be opened.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Replace `path` with `text` (UTF-8) atomically; creates parent directories."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Replace `path` with `obj` as indented JSON (non-ASCII kept as is, key order kept)."""
+    atomic_write_text(path, _dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def write_jsonl(path: str | os.PathLike, rows: list[dict]) -> None:
+    """Replace `path` with one JSON object per line, atomically."""
+    atomic_write_text(path, "".join(_dumps(row) + "\n" for row in rows))
+
+
+def append_jsonl(path: str | os.PathLike, row: dict) -> None:
+    """Append `row` as one line (one write call), then fsync; creates parent directories."""
+    path = Path(path)
+    # json.dumps escapes newlines inside strings, so the row can never span two lines.
+    data = (_dumps(row) + "\n").encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, _FILE_MODE)
+    try:
+        size = os.fstat(fd).st_size
+        if size:
+            # A crash mid-append can leave a last line without its newline; start a fresh line so
+            # this row is not glued onto it (read_jsonl then names the torn line alone).
+            with open(path, "rb") as f:
+                f.seek(size - 1)
+                if f.read(1) != b"\n":
+                    data = b"\n" + data
+        written = os.write(fd, data)
+        while written < len(data):  # regular files write everything at once; this is a safety net
+            written += os.write(fd, data[written:])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """Rows of a JSONL file, skipping blank lines; a malformed line is an XgenError naming it."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise XgenError(f"{path} not found: check the path (is it a run directory?)") from None
+    rows = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise XgenError(f"{path} line {number} is not valid UTF-8: fix or delete that line") from None
+        except json.JSONDecodeError as e:
+            raise XgenError(
+                f"{path} line {number} is not valid JSON ({e.msg}): fix or delete that line"
+            ) from None
+        if not isinstance(row, dict):
+            raise XgenError(
+                f"{path} line {number} is a JSON {type(row).__name__}, not an object: fix or delete that line"
+            )
+        rows.append(row)
+    return rows
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """A whole JSON file; a missing or malformed file is an XgenError naming it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise XgenError(f"{path} not found: check the path (is it a run directory?)") from None
+    except UnicodeDecodeError:
+        raise XgenError(f"{path} is not valid UTF-8: restore or delete it") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise XgenError(
+            f"{path} is not valid JSON ({e.msg}, line {e.lineno}): restore or delete it"
+        ) from None
