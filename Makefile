@@ -4,8 +4,8 @@ VENV := .venv
 XGEN := $(VENV)/bin/xgen
 # One folder per demo run: a finished run is never overwritten.
 DEMO_DIR := outputs/demo/$(shell date +%Y-%m-%d_%H-%M-%S)
-# The demo evaluates 100 validation examples per language (the paper: 250) to stay within minutes.
-DEMO_ARGS ?= data.eval_examples=100
+# The demo evaluates 50 validation examples per language (the paper: 250) to stay within minutes.
+DEMO_ARGS ?= data.eval_examples=50
 
 .PHONY: install demo test lint bench clean
 

@@ -63,7 +63,7 @@ class Evaluator:
                 out = module.generate(batch["input_ids"], batch["attention_mask"], **self.generate_kwargs)
                 for i, text in zip(idx, self.tokenizer.batch_decode(out, skip_special_tokens=True), strict=True):
                     predictions[i] = remove_repeated_suffix(text.strip())
-        loss = sum(l * n for l, n in losses) / sum(n for _, n in losses) if losses else None
+        loss = sum(value * n for value, n in losses) / sum(n for _, n in losses) if losses else None
         return predictions, loss
 
     def evaluate(self, module, step: int, run: RunDir | None = None, langs: list[str] | None = None) -> list[dict]:

@@ -32,7 +32,7 @@ def problems(cfg: DictConfig) -> list[str]:
             found.append("predictions=... needs the language of its texts: add lang=<xx>")
     if cfg.run and not (Path(cfg.run) / ".hydra" / "config.yaml").is_file():
         found.append(f"run={cfg.run} holds no .hydra/config.yaml: point it at a training run's directory")
-    if cfg.baseline:
+    if cfg.get("baseline"):
         found += model_problems(cfg) + data_problems(cfg)
     return found
 
@@ -41,8 +41,9 @@ def problems(cfg: DictConfig) -> list[str]:
 def main(cfg: DictConfig) -> None:
     check(problems(cfg))
     run = RunDir(output_dir())
-    mode = "baseline" if cfg.baseline else "run" if cfg.run else "predictions"
-    identity = {"mode": mode, "baseline": cfg.baseline.name if cfg.baseline else None,
+    baseline = cfg.get("baseline")
+    mode = "baseline" if baseline else "run" if cfg.run else "predictions"
+    identity = {"mode": mode, "baseline": baseline.name if baseline else None,
                 "run": cfg.run, "predictions": cfg.predictions}
     run.start(sys.argv, identity)
     try:

@@ -590,7 +590,7 @@ ACTIONS = (
          de=("Verbinden Sie {o} mit dem Internet.", "Stecken Sie ein Netzwerkkabel in {o}.", "Koppeln Sie {o} mit Ihrem Heimnetz.",
              "Geben Sie das WLAN-Passwort {an} ein."),
          ru=("Подключите {a} к интернету.", "Вставьте сетевой кабель в {a}.", "Соедините {a} с домашней сетью.",
-             "Введите пароль от wifi в меню {g}."),
+             "Введите пароль от беспроводной сети в меню {g}."),
          vi=("Kết nối {o} với internet.", "Cắm một sợi cáp mạng vào {o}.", "Liên kết {o} với mạng gia đình của bạn.",
              "Nhập mật khẩu wifi trên {o}."),
          th=("เชื่อมต่อ{o}กับอินเทอร์เน็ต", "เสียบสายแลนเข้ากับ{o}", "จับคู่{o}กับเครือข่ายในบ้านของคุณ", "ใส่รหัสผ่านไวไฟบน{o}")),

@@ -21,6 +21,10 @@ SPM_FILE = "spiece.model"
 
 
 def load_tokenizer(name_or_path: str) -> T5Tokenizer:
+    folder = Path(name_or_path)
+    if folder.is_dir() and not any((folder / f).is_file() for f in (SPM_FILE, "tokenizer.json")):
+        # transformers would return a tokenizer that maps every word to <unk>.
+        raise XgenError(f"{folder} holds no tokenizer ({SPM_FILE} or tokenizer.json): save the tokenizer there")
     try:
         return T5Tokenizer.from_pretrained(name_or_path)
     except OSError as exc:
@@ -64,7 +68,9 @@ def new_tiny_mt5(vocab_size: int, d_model: int, d_ff: int, d_kv: int, num_heads:
                  num_decoder_layers: int, dropout_rate: float = 0.0, seed: int = 0) -> MT5ForConditionalGeneration:
     """A freshly initialised small MT5 (a few million parameters) for the CPU demo and tests.
 
-    transformers' default init of mT5's untied output layer (std 1.0) starts the loss near 76 for an
+    transformers 5's MT5Config always ties the output layer to the input embeddings (real mT5 is
+    untied); the tied head is rescaled by d_model^-0.5 inside the model. transformers' default init
+    of an untied output layer (std 1.0) starts the loss near 76 for an
     8k vocabulary instead of about ln(vocab) = 9; std d_model^-0.5 brings it to ln(vocab) (measured).
     """
     config = MT5Config(
