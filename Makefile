@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 install: $(VENV)/.installed
 
 demo: install
-	@echo "== 1/5 demo corpus (en fr ru vi th)"
+	@echo "== 1/5 demo corpus (en es fr de ru vi th)"
 	$(XGEN) data demo
 	@echo "== 2/5 tiny mT5 backbone: SentencePiece + span corruption + prefix LM (cached after the first run)"
 	$(XGEN) pretrain model=tiny
