@@ -16,7 +16,7 @@ import torch
 
 from xgen_cli.data.batching import Collator
 from xgen_cli.data.example import Example
-from xgen_cli.data.tasks import summarize
+from xgen_cli.data.tasks import Pair, summarize
 from xgen_cli.metrics import score_language
 from xgen_cli.metrics.postprocess import remove_repeated_suffix
 from xgen_cli.runs.run_dir import RunDir
@@ -41,22 +41,25 @@ class Evaluator:
         self.max_input_tokens, self.max_target_tokens = max_input_tokens, max_target_tokens
         self.stage, self.split = stage, split
         self.collate = Collator(tokenizer.pad_token_id)
+        self._pairs: dict[str, list[Pair]] = {}  # per language, tokenized once for every evaluation
 
-    def _batches(self, examples: list[Example]):
+    def _tokenize(self, examples: list[Example]) -> list[Pair]:
+        return [summarize(e, self.tokenizer, self.max_input_tokens, self.max_target_tokens) for e in examples]
+
+    def _batches(self, pairs: list[Pair]):
         """Batches of (indices, collated) sorted by input length, so padding stays small."""
-        pairs = [summarize(e, self.tokenizer, self.max_input_tokens, self.max_target_tokens) for e in examples]
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].input_ids), reverse=True)
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
             yield idx, self.collate([pairs[i] for i in idx])
 
     @torch.no_grad()
-    def predict(self, module, examples: list[Example]) -> tuple[list[str], float | None]:
+    def predict(self, module, examples: list[Example], pairs: list[Pair] | None = None) -> tuple[list[str], float | None]:
         """Post-processed predictions in the examples' order, and the teacher-forced loss."""
         predictions: list[str] = [""] * len(examples)
         losses, device = [], module.device
         with autocast(device, self.bf16):
-            for idx, batch in self._batches(examples):
+            for idx, batch in self._batches(pairs or self._tokenize(examples)):
                 batch = {k: v.to(device) for k, v in batch.items()}
                 if self.compute_loss:
                     losses.append((module.loss(batch).float().item(), len(idx)))
@@ -74,7 +77,9 @@ class Evaluator:
             for lang in langs or list(self.examples):
                 start = time.perf_counter()
                 examples = self.examples[lang]
-                predictions, loss = self.predict(module, examples)
+                if lang not in self._pairs:
+                    self._pairs[lang] = self._tokenize(examples)
+                predictions, loss = self.predict(module, examples, self._pairs[lang])
                 row = {"step": step, "stage": self.stage, "split": self.split, "lang": lang}
                 row.update(score_language(predictions, [e.summary for e in examples], lang, self.sp_rouge))
                 row["loss"] = loss

@@ -31,6 +31,11 @@ def resolve_precision(precision: str, accelerator: str) -> str:
     return "bf16-mixed"
 
 
+def uses_bf16(trainer: dict) -> bool:
+    """Whether this trainer config runs bf16 autocast (evaluation follows the trainer's precision)."""
+    return resolve_precision(trainer["precision"], trainer["accelerator"]).startswith("bf16")
+
+
 def build_trainer(trainer: dict, *, max_steps: int, root_dir: str | Path, callbacks=(), logger=None,
                   accumulate_grad_batches: int = 1, progress_bar: bool = True) -> L.Trainer:
     # Lightning's start-up banners (GPU available, tips) would print twice through Hydra's logging.

@@ -16,7 +16,10 @@ from omegaconf import DictConfig, OmegaConf
 from xgen_cli.commands._app import output_dir, xgen_app
 from xgen_cli.config_checks import check, data_problems, model_problems
 from xgen_cli.errors import XgenError
+from xgen_cli.runs.files import read_jsonl
 from xgen_cli.runs.run_dir import RunDir
+from xgen_cli.runs.summary import build_summary
+from xgen_cli.runs.table import format_language_table
 
 
 def problems(cfg: DictConfig) -> list[str]:
@@ -51,47 +54,39 @@ def main(cfg: DictConfig) -> None:
     except BaseException as exc:
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
-    from xgen_cli.runs.summary import build_summary
-    from xgen_cli.runs.table import format_language_table
-
     summary = build_summary(rows, identity, source_lang=cfg.source_lang)
     run.finish(summary)
     print(format_language_table({identity["baseline"] or mode.upper(): summary}, selection="last"))
     print(f"run directory: {run.path}")
 
 
-def _sp_rouge(cfg: DictConfig, name_or_path: str | None):
-    from xgen_cli.metrics import SpRouge
+def _spm_file(cfg: DictConfig, name_or_path: str | None = None) -> str:
+    """metrics.spm_model if set, else the backbone's own SentencePiece model (the configured
+    model's, built if need be, unless the caller already knows the backbone)."""
     from xgen_cli.modeling.backbone import spm_model_file
+    from xgen_cli.modeling.tiny import resolve_name_or_path
 
     if cfg.metrics.spm_model:
-        return SpRouge(cfg.metrics.spm_model)
+        return str(cfg.metrics.spm_model)
     if name_or_path is None:
-        raise XgenError("scoring needs a SentencePiece model: set metrics.spm_model=<file> or model.name_or_path")
-    return SpRouge(spm_model_file(name_or_path))
-
-
-def _langs(cfg: DictConfig, default) -> list[str]:
-    return list(cfg.langs or default)
+        container = OmegaConf.to_container(cfg, resolve=True)
+        name_or_path = resolve_name_or_path(container["model"], cfg.cache_dir, container["trainer"])
+    return str(spm_model_file(name_or_path))
 
 
 def eval_baseline(cfg: DictConfig, run: RunDir) -> list[dict]:
     import hydra
 
     from xgen_cli.evaluation import format_progress, prediction_rows
-    from xgen_cli.metrics import score_language
-    from xgen_cli.modeling.backbone import spm_model_file
-    from xgen_cli.modeling.tiny import resolve_name_or_path
+    from xgen_cli.metrics import SpRouge, score_language
 
-    container = OmegaConf.to_container(cfg, resolve=True)
-    name_or_path = resolve_name_or_path(container["model"], cfg.cache_dir, container["trainer"])
-    spm_file = cfg.metrics.spm_model or str(spm_model_file(name_or_path))
-    recipe = {k: v for k, v in container["baseline"].items() if k != "name"}  # name only labels tables
+    spm_file = _spm_file(cfg)
+    recipe = {k: v for k, v in OmegaConf.to_container(cfg.baseline).items() if k != "name"}  # name: a table label
     predict = hydra.utils.instantiate(recipe, spm_model_file=spm_file)
-    sp_rouge = _sp_rouge(cfg, name_or_path)
+    sp_rouge = SpRouge(spm_file)
     corpus = hydra.utils.instantiate(cfg.data.corpus)
     rows = []
-    for lang in _langs(cfg, cfg.data.eval_langs):
+    for lang in cfg.langs or cfg.data.eval_langs:
         examples = corpus.examples(lang, cfg.split, cfg.data.eval_examples)
         predictions = [predict(e.article) for e in examples]
         row = {"step": 0, "stage": "main", "split": cfg.split, "lang": lang}
@@ -104,26 +99,17 @@ def eval_baseline(cfg: DictConfig, run: RunDir) -> list[dict]:
 
 
 def eval_predictions(cfg: DictConfig, run: RunDir) -> list[dict]:
-    from xgen_cli.metrics import score_language
-    from xgen_cli.runs.files import read_jsonl
+    from xgen_cli.metrics import SpRouge, score_language
 
     lines = read_jsonl(Path(cfg.predictions))
     bad = [i for i, r in enumerate(lines, 1) if not isinstance(r.get("prediction"), str) or not isinstance(r.get("reference"), str)]
     if bad:
         raise XgenError(f"{cfg.predictions} line {bad[0]} lacks string fields prediction/reference: every line needs both")
-    model_path = None if cfg.metrics.spm_model else _resolved_model_path(cfg)
     row = {"step": 0, "stage": "main", "split": cfg.split, "lang": cfg.lang}
     row.update(score_language([r["prediction"] for r in lines], [r["reference"] for r in lines], cfg.lang,
-                              _sp_rouge(cfg, model_path)))
+                              SpRouge(_spm_file(cfg))))
     run.log_metrics(row)
     return [row]
-
-
-def _resolved_model_path(cfg: DictConfig) -> str:
-    from xgen_cli.modeling.tiny import resolve_name_or_path
-
-    container = OmegaConf.to_container(cfg, resolve=True)
-    return resolve_name_or_path(container["model"], cfg.cache_dir, container["trainer"])
 
 
 def eval_run(cfg: DictConfig, run: RunDir) -> list[dict]:
@@ -132,9 +118,10 @@ def eval_run(cfg: DictConfig, run: RunDir) -> list[dict]:
     import torch
 
     from xgen_cli.evaluation import Evaluator
+    from xgen_cli.metrics import SpRouge
     from xgen_cli.modeling.backbone import load_backbone
     from xgen_cli.modeling.tiny import resolve_name_or_path
-    from xgen_cli.training import resolve_precision
+    from xgen_cli.training import uses_bf16
 
     source = Path(cfg.run)
     trained = OmegaConf.load(source / ".hydra" / "config.yaml")
@@ -150,11 +137,9 @@ def eval_run(cfg: DictConfig, run: RunDir) -> list[dict]:
     method.load_state_dict(state["state_dict"], strict=method.checkpoint_keys() is None)
     step = int(state.get("global_step", 0))
     corpus = hydra.utils.instantiate(trained.data.corpus)
-    langs = _langs(cfg, trained.data.eval_langs)
-    examples = {lang: corpus.examples(lang, cfg.split, cfg.data.eval_examples) for lang in langs}
-    trainer = container["trainer"]
-    bf16 = resolve_precision(trainer["precision"], trainer["accelerator"]).startswith("bf16")
-    evaluator = Evaluator(examples, tokenizer, _sp_rouge(cfg, name_or_path), bf16=bf16,
+    examples = {lang: corpus.examples(lang, cfg.split, cfg.data.eval_examples)
+                for lang in cfg.langs or trained.data.eval_langs}
+    evaluator = Evaluator(examples, tokenizer, SpRouge(_spm_file(cfg, name_or_path)), bf16=uses_bf16(container["trainer"]),
                           max_new_tokens=trained.max_new_tokens, max_input_tokens=trained.max_input_tokens,
                           max_target_tokens=trained.max_target_tokens, split=cfg.split, **container["eval"])
     return evaluator.evaluate(method, step, run)

@@ -8,6 +8,7 @@ text in all `langs` with prefix LM (paper.md: prompt tuning used "LM-adapted" mT
 
 from __future__ import annotations
 
+import shutil
 import sys
 
 from omegaconf import DictConfig, OmegaConf
@@ -45,7 +46,5 @@ def lm_adapt(cfg: DictConfig, container: dict) -> None:
              max_tokens=cfg.max_tokens, seed=cfg.seed, trainer=container["trainer"], root_dir=output_dir())
     backbone.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    import shutil
-
     shutil.copy(spm_model_file(cfg.model.name_or_path), out / SPM_FILE)  # SP-ROUGE reads it
     print(f"LM-adapted backbone: {out}", file=sys.stderr)

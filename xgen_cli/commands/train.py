@@ -13,6 +13,8 @@ from omegaconf import DictConfig, OmegaConf
 from xgen_cli.commands._app import output_dir, run_identity, xgen_app
 from xgen_cli.config_checks import check, train_problems
 from xgen_cli.runs.run_dir import RunDir
+from xgen_cli.runs.summary import build_summary
+from xgen_cli.runs.table import format_language_table
 
 
 @xgen_app("train")
@@ -26,8 +28,6 @@ def main(cfg: DictConfig) -> None:
     except BaseException as exc:
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
-    from xgen_cli.runs.table import format_language_table
-
     print(format_language_table({identity["method"].upper(): summary}, selection="target"))
     print(f"run directory: {run.path}")
 
@@ -44,8 +44,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     from xgen_cli.metrics import SpRouge
     from xgen_cli.modeling.backbone import load_backbone, spm_model_file
     from xgen_cli.modeling.tiny import resolve_name_or_path
-    from xgen_cli.runs.summary import build_summary
-    from xgen_cli.training import build_trainer, resolve_precision
+    from xgen_cli.training import build_trainer, uses_bf16
 
     container = OmegaConf.to_container(cfg, resolve=True)  # plain dicts from here on
     L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -64,16 +63,15 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
           + ", ".join(f"{lang} ({len(x)})" for lang, x in eval_examples.items()), file=sys.stderr, flush=True)
 
     # Build the trainer: evaluation and checkpoints every eval_every steps.
-    trainer_cfg = container["trainer"]
-    bf16 = resolve_precision(trainer_cfg["precision"], trainer_cfg["accelerator"]).startswith("bf16")
     sp_rouge = SpRouge(cfg.metrics.spm_model or spm_model_file(name_or_path))
-    evaluator = Evaluator(eval_examples, tokenizer, sp_rouge, bf16=bf16, max_new_tokens=cfg.max_new_tokens,
+    evaluator = Evaluator(eval_examples, tokenizer, sp_rouge, bf16=uses_bf16(container["trainer"]),
+                          max_new_tokens=cfg.max_new_tokens,
                           max_input_tokens=cfg.max_input_tokens, max_target_tokens=cfg.max_target_tokens,
                           **container["eval"])
     checkpoints = ModelCheckpoint(dirpath=run.checkpoints, every_n_train_steps=cfg.eval_every, save_last=True,
                                   save_top_k=cfg.keep_checkpoints, monitor=None)
     logger = hydra.utils.instantiate(cfg.logger) if cfg.logger.get("_target_") else None
-    trainer = build_trainer(trainer_cfg, max_steps=cfg.steps, root_dir=run.path, logger=logger,
+    trainer = build_trainer(container["trainer"], max_steps=cfg.steps, root_dir=run.path, logger=logger,
                             callbacks=[EvaluateEvery(evaluator, cfg.eval_every, run), checkpoints],
                             accumulate_grad_batches=cfg.accumulate_grad_batches)
 

@@ -45,10 +45,7 @@ class Seq2SeqModule(L.LightningModule):
 
     @torch.no_grad()
     def generate(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **generate_kwargs) -> torch.Tensor:
-        return self.backbone.generate(**self._generate_inputs(input_ids, attention_mask), **generate_kwargs)
-
-    def _generate_inputs(self, input_ids, attention_mask) -> dict:
-        return self.encoder_inputs(input_ids, attention_mask)
+        return self.backbone.generate(**self.encoder_inputs(input_ids, attention_mask), **generate_kwargs)
 
     def configure_optimizers(self):
         # transformers' Adafactor; decay_rate -0.8 there is the paper's "decay rate 0.8" (beta2_t = 1 - t^-0.8).
