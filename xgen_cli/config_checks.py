@@ -46,7 +46,7 @@ def data_problems(cfg: DictConfig) -> list[str]:
 
 
 def train_problems(cfg: DictConfig) -> list[str]:
-    problems = model_problems(cfg) + trainer_problems(cfg) + data_problems(cfg)
+    problems = model_problems(cfg) + trainer_problems(cfg) + data_problems(cfg) + remedy_problems(cfg)
     for key in ("steps", "eval_every", "batch_size", "accumulate_grad_batches", "max_new_tokens"):
         value = _get(cfg, key)
         if not isinstance(value, int) or value < 1:
@@ -60,6 +60,40 @@ def train_problems(cfg: DictConfig) -> list[str]:
         elif method.init == "text" and not method.init_text:
             problems.append("method.init=text needs method.init_text='some words'")
     return problems
+
+
+def remedy_problems(cfg: DictConfig) -> list[str]:
+    """Mixing, intermediate tuning and factorized prompts (paper.md, Remedies)."""
+    problems = []
+    rate = _get(cfg, "mixing.rate")
+    if rate is not None and not (isinstance(rate, int | float) and 0 <= rate < 1):
+        problems.append(f"mixing.rate={rate} must be in [0, 1) (kappa; the paper: 0.01)")
+    if _get(cfg, "intermediate.name") not in (None, "none"):
+        for key in ("intermediate.steps", "intermediate.eval_every"):
+            value = _get(cfg, key)
+            if not isinstance(value, int) or value < 1:
+                problems.append(f"{key}={value} must be a positive integer")
+    if "stage1" in cfg.method:
+        problems += stage1_problems(cfg)
+    return problems
+
+
+def stage1_problems(cfg: DictConfig) -> list[str]:
+    """method=fp / fp_en: the stage-1 file exists and has every language the run trains or evaluates."""
+    if OmegaConf.is_missing(cfg.method, "stage1") or not cfg.method.stage1:
+        return ["method=fp needs the stage-1 sub-prompts: run `xgen pretrain objective=fp_prompts`, then add "
+                "method.stage1=<its run directory>"]
+    from xgen_cli.modeling.factorized import missing_languages, read_stage1_index
+
+    try:
+        index = read_stage1_index(cfg.method.stage1)
+    except XgenError as exc:
+        return [str(exc)]
+    missing = missing_languages(index, [cfg.train_lang, *(_get(cfg, "data.eval_langs") or [])])
+    if missing:
+        return [f"{index['file']} has no sub-prompt for {', '.join(missing)} (it has {', '.join(index['languages'])}): "
+                "evaluate only those languages or train stage 1 on a corpus with these"]
+    return []
 
 
 def check(problems: list[str]) -> None:

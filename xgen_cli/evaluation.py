@@ -44,7 +44,9 @@ class Evaluator:
         self._pairs: dict[str, list[Pair]] = {}  # per language, tokenized once for every evaluation
 
     def _tokenize(self, examples: list[Example]) -> list[Pair]:
-        return [summarize(e, self.tokenizer, self.max_input_tokens, self.max_target_tokens) for e in examples]
+        # Tagged with the language: factorized prompts swap in that language's sub-prompt.
+        return [summarize(e, self.tokenizer, self.max_input_tokens, self.max_target_tokens)._replace(lang=e.lang)
+                for e in examples]
 
     def _batches(self, pairs: list[Pair]):
         """Batches of (indices, collated) sorted by input length, so padding stays small."""
@@ -60,10 +62,11 @@ class Evaluator:
         losses, device = [], module.device
         with autocast(device, self.bf16):
             for idx, batch in self._batches(pairs or self._tokenize(examples)):
-                batch = {k: v.to(device) for k, v in batch.items()}
+                batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
                 if self.compute_loss:
                     losses.append((module.loss(batch).float().item(), len(idx)))
-                out = module.generate(batch["input_ids"], batch["attention_mask"], **self.generate_kwargs)
+                out = module.generate(batch["input_ids"], batch["attention_mask"], batch["lang"],
+                                      **self.generate_kwargs)
                 for i, text in zip(idx, self.tokenizer.batch_decode(out, skip_special_tokens=True), strict=True):
                     predictions[i] = remove_repeated_suffix(text.strip())
         loss = sum(value * n for value, n in losses) / sum(n for _, n in losses) if losses else None

@@ -38,13 +38,23 @@ def output_dir() -> Path:
 
 
 def run_identity(cfg: DictConfig) -> dict:
-    """What places a run in a table: the config group choices and the knobs sweeps vary."""
+    """What places a run in a table: the config group choices and the knobs sweeps vary, so tables
+    and sweeps never need to read a run's config."""
     from hydra.core.hydra_config import HydraConfig
 
     choices = HydraConfig.get().runtime.choices
-    identity = {group: choices.get(group) for group in ("model", "method", "data", "trainer")}
+    identity = {group: choices.get(group) for group in ("model", "method", "data", "trainer", "mixing", "intermediate")}
     identity["seed"] = cfg.seed
     identity["prompt_length"] = cfg.method.get("prompt_length")
+    if "stage1" in cfg.method:  # factorized prompts: [language ; task] sub-prompts from stage 1
+        from xgen_cli.modeling.factorized import read_stage1_index
+
+        index = read_stage1_index(cfg.method.stage1)
+        identity["prompt_length"] = index["lang_length"] + index["task_length"]
+        identity["stage1"] = str(cfg.method.stage1)
     identity["name_or_path"] = cfg.model.get("name_or_path")
     identity["steps"] = cfg.get("steps")
+    identity["mixing_rate"] = cfg.mixing.rate if "mixing" in cfg else None
+    identity["intermediate_steps"] = cfg.intermediate.get("steps") if "intermediate" in cfg else None
+    identity["train_lang"] = cfg.get("train_lang")
     return identity

@@ -1,9 +1,13 @@
-"""Build the tiny backbone (model=tiny), or LM-adapt a checkpoint with the prefix-LM objective.
+"""Build the tiny backbone, LM-adapt a checkpoint, or train factorized-prompt sub-prompts (stage 1).
 
-`xgen pretrain model=tiny` builds (or finds cached) the demo's backbone; `rebuild=true` builds it
-again. `xgen pretrain model=small steps=1000` continues a real checkpoint on the corpus's unlabeled
-text in all `langs` with prefix LM (paper.md: prompt tuning used "LM-adapted" mT5) and saves it with
-`save_pretrained` into the run directory, ready for `model.name_or_path=<that dir>/backbone`.
+`objective=backbone` (the default): `xgen pretrain model=tiny` builds (or finds cached) the demo's
+backbone, `rebuild=true` builds it again; `xgen pretrain model=small objective.steps=1000` continues
+a real checkpoint on the corpus's unlabeled text in `objective.langs` with prefix LM (paper.md:
+prompt tuning used "LM-adapted" mT5) and saves it with `save_pretrained` into the run directory,
+ready for `model.name_or_path=<that dir>/backbone`.
+`objective=fp_prompts`: factorized prompts' stage 1 (paper.md, Remedies) on any backbone: language
+and task sub-prompts trained on the seven unsupervised tasks x the corpus's languages, saved as
+fp_prompts.safetensors + fp_prompts.json for `xgen train method=fp method.stage1=<run dir>`.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from xgen_cli.config_checks import check, trainer_problems
 def main(cfg: DictConfig) -> None:
     check(trainer_problems(cfg))
     container = OmegaConf.to_container(cfg, resolve=True)
+    if cfg.objective.name == "fp_prompts":
+        fp_prompts(cfg, container)
+        return
     model = container["model"]
     if model.get("build") and not model.get("name_or_path"):
         from xgen_cli.modeling.tiny import DONE_FILE, ensure_tiny
@@ -38,13 +45,62 @@ def lm_adapt(cfg: DictConfig, container: dict) -> None:
     from xgen_cli.modeling.backbone import SPM_FILE, load_backbone, spm_model_file
     from xgen_cli.modeling.pretraining import pretrain
 
+    objective = container["objective"]
     backbone, tokenizer = load_backbone(cfg.model.name_or_path)
-    corpus = hydra.utils.instantiate(cfg.data.corpus)
-    texts = [t for lang in cfg.langs for t in corpus.unlabeled(lang)]
+    unlabeled = hydra.utils.instantiate(cfg.unlabeled, corpus=hydra.utils.instantiate(cfg.data.corpus))
+    texts = [t for lang in objective["langs"] for t in unlabeled.unlabeled(lang)]
     out = output_dir() / "backbone"
-    pretrain(backbone, tokenizer, texts, [("prefix_lm", cfg.steps)], batch_size=cfg.batch_size, lr=cfg.lr,
-             max_tokens=cfg.max_tokens, seed=cfg.seed, trainer=container["trainer"], root_dir=output_dir())
+    pretrain(backbone, tokenizer, texts, [("prefix_lm", objective["steps"])], batch_size=objective["batch_size"],
+             lr=objective["lr"], max_tokens=objective["max_tokens"], seed=cfg.seed, trainer=container["trainer"],
+             root_dir=output_dir())
     backbone.save_pretrained(out)
     tokenizer.save_pretrained(out)
     shutil.copy(spm_model_file(cfg.model.name_or_path), out / SPM_FILE)  # SP-ROUGE reads it
     print(f"LM-adapted backbone: {out}", file=sys.stderr)
+
+
+def fp_prompts(cfg: DictConfig, container: dict) -> None:
+    """Stage 1 of factorized prompts: read the text, build the backbone, train the sub-prompts, save."""
+    import hydra
+    import lightning as L
+
+    from xgen_cli.data.mixing import remedy_langs
+    from xgen_cli.modeling.backbone import load_backbone
+    from xgen_cli.modeling.factorized import (
+        FactorizedPromptPretraining,
+        backbone_fingerprint,
+        init_subprompts,
+        save_subprompts,
+    )
+    from xgen_cli.data.batching import TrainData
+    from xgen_cli.modeling.pretraining import subprompt_mixture
+    from xgen_cli.modeling.soft_prompt import SoftPrompt
+    from xgen_cli.modeling.tiny import resolve_name_or_path
+    from xgen_cli.training import build_trainer
+
+    spec = container["objective"]
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    corpus = hydra.utils.instantiate(cfg.data.corpus)
+    langs = remedy_langs(spec["langs"], eval_langs=list(cfg.data.eval_langs), train_lang="", corpus=corpus,
+                         key="objective.langs")
+    unlabeled = hydra.utils.instantiate(cfg.unlabeled, corpus=corpus)
+    texts = {lang: unlabeled.unlabeled(lang) for lang in langs}
+
+    name_or_path = resolve_name_or_path(container["model"], cfg.cache_dir, container["trainer"])
+    backbone, tokenizer = load_backbone(name_or_path)
+    tasks = list(spec["tasks"])
+    parts = init_subprompts(langs, tasks, spec["lang_length"], spec["task_length"], backbone.config.d_model,
+                            spec["init_scale"], cfg.seed)
+    module = FactorizedPromptPretraining(backbone, SoftPrompt(parts), spec["optimizer"])
+    draws = subprompt_mixture(tokenizer, texts, spec["tasks"], max_tokens=spec["max_tokens"],
+                              total=spec["steps"] * spec["batch_size"], seed=cfg.seed)
+    print(f"[fp_prompts] {len(langs)} languages x {len(tasks)} tasks, {spec['steps']} steps; "
+          f"sub-prompts {spec['lang_length']} + {spec['task_length']} vectors", file=sys.stderr, flush=True)
+    trainer = build_trainer(container["trainer"], max_steps=spec["steps"], root_dir=output_dir())
+    trainer.fit(module, TrainData(draws, spec["batch_size"], tokenizer.pad_token_id))
+    loss = trainer.callback_metrics.get("train/loss")
+    index = save_subprompts(output_dir(), module.prompt, langs, tasks, spec["lang_length"], spec["task_length"],
+                            backbone_fingerprint(backbone),
+                            {"name_or_path": name_or_path, "steps": spec["steps"], "seed": cfg.seed,
+                             "draws": draws.counts(), "final_train_loss": None if loss is None else float(loss)})
+    print(f"factorized-prompt sub-prompts: {index.parent} (use: xgen train method=fp method.stage1={index.parent})")

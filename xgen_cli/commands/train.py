@@ -39,8 +39,10 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     from xgen_cli.data.batching import TrainData
+    from xgen_cli.data.mixing import remedy_langs, tokenize_docs, training_mixture
     from xgen_cli.data.tasks import summarize
     from xgen_cli.evaluation import EvaluateEvery, Evaluator
+    from xgen_cli.intermediate import IntermediateStage
     from xgen_cli.metrics import SpRouge
     from xgen_cli.modeling.backbone import load_backbone, spm_model_file
     from xgen_cli.modeling.tiny import resolve_name_or_path
@@ -48,26 +50,50 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
 
     container = OmegaConf.to_container(cfg, resolve=True)  # plain dicts from here on
     L.seed_everything(cfg.seed, workers=True, verbose=False)
+    bf16 = uses_bf16(container["trainer"])
+
+    # Read the data first: a bad corpus line is found in seconds, not after a backbone build.
+    corpus = hydra.utils.instantiate(cfg.data.corpus)
+    train_examples = corpus.examples(cfg.train_lang, "train")
+    eval_examples = {lang: corpus.examples(lang, "validation", cfg.data.eval_examples) for lang in cfg.data.eval_langs}
+    unlabeled = hydra.utils.instantiate(cfg.unlabeled, corpus=corpus)
+    mixing = container["mixing"]
+    mixing_texts = {}
+    if mixing["rate"] > 0:
+        langs = remedy_langs(mixing["langs"], eval_langs=list(cfg.data.eval_langs), train_lang=cfg.train_lang,
+                             corpus=corpus, key="mixing.langs")
+        mixing_texts = {lang: unlabeled.unlabeled(lang) for lang in langs}
+    intermediate = None
+    if cfg.intermediate.name != "none":
+        intermediate = IntermediateStage(container["intermediate"], corpus=corpus, unlabeled=unlabeled,
+                                         eval_langs=list(cfg.data.eval_langs), train_lang=cfg.train_lang)
+    print(f"[train] {len(train_examples)} {cfg.train_lang} training examples; evaluating on "
+          + ", ".join(f"{lang} ({len(x)})" for lang, x in eval_examples.items()), file=sys.stderr, flush=True)
 
     # Build the backbone and the method.
     name_or_path = resolve_name_or_path(container["model"], cfg.cache_dir, container["trainer"])
     backbone, tokenizer = load_backbone(name_or_path)
     method = hydra.utils.instantiate(cfg.method, backbone=backbone, tokenizer=tokenizer, seed=cfg.seed, _convert_="all")
 
-    # Build the data: English training pairs, the first eval_examples of each language's validation split.
-    corpus = hydra.utils.instantiate(cfg.data.corpus)
-    train_pairs = [summarize(e, tokenizer, cfg.max_input_tokens, cfg.max_target_tokens)
-                   for e in corpus.examples(cfg.train_lang, "train")]
-    eval_examples = {lang: corpus.examples(lang, "validation", cfg.data.eval_examples) for lang in cfg.data.eval_langs}
-    print(f"[train] {len(train_pairs)} {cfg.train_lang} training examples; evaluating on "
-          + ", ".join(f"{lang} ({len(x)})" for lang, x in eval_examples.items()), file=sys.stderr, flush=True)
+    # Build the training draws: English summarization, mixed with unlabeled text at rate kappa.
+    lengths = {"max_input_tokens": cfg.max_input_tokens, "max_target_tokens": cfg.max_target_tokens}
+    train_pairs = [summarize(e, tokenizer, **lengths) for e in train_examples]
+    docs = {lang: tokenize_docs(tokenizer, texts, cfg.max_input_tokens) for lang, texts in mixing_texts.items()}
+    draws = training_mixture(train_pairs, cfg.train_lang, mixing, docs, tokenizer, **lengths,
+                             total=cfg.steps * cfg.batch_size * cfg.accumulate_grad_batches, seed=cfg.seed)
+    print(f"[train] draws per source: {draws.counts()}", file=sys.stderr, flush=True)
 
-    # Build the trainer: evaluation and checkpoints every eval_every steps.
+    # Intermediate stage (IT-LM, IT-GIGAWORD): the main stage starts from its best checkpoint.
+    stages = {}
+    if intermediate is not None:
+        stages["intermediate"] = intermediate.tune(
+            method, tokenizer, run=run, trainer=container["trainer"], batch_size=cfg.batch_size,
+            accumulate_grad_batches=cfg.accumulate_grad_batches, seed=cfg.seed, bf16=bf16, **lengths)
+
+    # Build the main stage's trainer: evaluation and checkpoints every eval_every steps.
     sp_rouge = SpRouge(cfg.metrics.spm_model or spm_model_file(name_or_path))
-    evaluator = Evaluator(eval_examples, tokenizer, sp_rouge, bf16=uses_bf16(container["trainer"]),
-                          max_new_tokens=cfg.max_new_tokens,
-                          max_input_tokens=cfg.max_input_tokens, max_target_tokens=cfg.max_target_tokens,
-                          **container["eval"])
+    evaluator = Evaluator(eval_examples, tokenizer, sp_rouge, bf16=bf16, max_new_tokens=cfg.max_new_tokens,
+                          **lengths, **container["eval"])
     checkpoints = ModelCheckpoint(dirpath=run.checkpoints, every_n_train_steps=cfg.eval_every, save_last=True,
                                   save_top_k=cfg.keep_checkpoints, monitor=None)
     logger = hydra.utils.instantiate(cfg.logger) if cfg.logger.get("_target_") else None
@@ -76,9 +102,10 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
                             accumulate_grad_batches=cfg.accumulate_grad_batches)
 
     # Run.
-    trainer.fit(method, TrainData(train_pairs, cfg.batch_size, tokenizer.pad_token_id, cfg.seed))
+    trainer.fit(method, TrainData(draws, cfg.batch_size, tokenizer.pad_token_id))
 
     # Save: summary.json last, atomically; its presence means "finished".
     summary = build_summary(run.read_metrics(), identity, source_lang=cfg.source_lang)
+    summary["training"] = {"draws": draws.counts(), **stages}
     run.finish(summary)
     return summary

@@ -1,13 +1,12 @@
-"""From tokenized pairs to padded batches, and the DataModules that feed the Trainer."""
+"""From tokenized pairs to padded batches, and the DataModule that feeds the Trainer."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader, IterableDataset
+from torch.utils.data import DataLoader, Dataset, Subset
 
 from xgen_cli.data.tasks import Pair
 
@@ -18,7 +17,7 @@ class Collator:
     def __init__(self, pad_id: int):
         self.pad_id = pad_id
 
-    def __call__(self, pairs: Sequence[Pair]) -> dict[str, torch.Tensor]:
+    def __call__(self, pairs: Sequence[Pair]) -> dict:
         n = len(pairs)
         max_in = max(len(p.input_ids) for p in pairs)
         max_out = max(len(p.labels) for p in pairs)
@@ -29,37 +28,22 @@ class Collator:
             input_ids[i, : len(p.input_ids)] = torch.tensor(p.input_ids)
             attention_mask[i, : len(p.input_ids)] = 1
             labels[i, : len(p.labels)] = torch.tensor(p.labels)
-        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
-
-
-class TaskStream(IterableDataset):
-    """An endless, seeded stream of pairs: each draws a document and a task (by weight).
-
-    Pretraining objectives (and, later, mixing at rate kappa) sample tasks this way; the Trainer's
-    max_steps ends the stream.
-    """
-
-    def __init__(self, docs: Sequence[list[int]], tasks: dict[str, tuple[float, Callable]], seed: int):
-        self.docs, self.tasks, self.seed = docs, tasks, seed
-
-    def __iter__(self):
-        rng = random.Random(self.seed)
-        names = list(self.tasks)
-        weights = [self.tasks[n][0] for n in names]
-        while True:
-            task = self.tasks[rng.choices(names, weights)[0]][1]
-            yield task(self.docs[rng.randrange(len(self.docs))], rng)
+        # Per-row tags (lists of str: Lightning moves tensors to the device and leaves these alone).
+        return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels,
+                "task": [p.task for p in pairs], "lang": [p.lang for p in pairs]}
 
 
 class TrainData(L.LightningDataModule):
-    """Training batches from a list of pairs (shuffled per epoch, seeded) or a TaskStream."""
+    """Batches of a Mixture in draw order (the mixture does its own seeded shuffling).
 
-    def __init__(self, pairs: Sequence[Pair] | IterableDataset, batch_size: int, pad_id: int, seed: int):
+    `start` skips the first draws: a resumed run starts where its checkpoint stopped.
+    """
+
+    def __init__(self, draws: Dataset, batch_size: int, pad_id: int, start: int = 0):
         super().__init__()
-        self.pairs, self.batch_size, self.pad_id, self.seed = pairs, batch_size, pad_id, seed
+        self.draws, self.batch_size, self.pad_id, self.start = draws, batch_size, pad_id, start
 
     def train_dataloader(self) -> DataLoader:
-        stream = isinstance(self.pairs, IterableDataset)
-        return DataLoader(self.pairs, batch_size=self.batch_size, shuffle=not stream,
-                          generator=None if stream else torch.Generator().manual_seed(self.seed),
-                          collate_fn=Collator(self.pad_id), num_workers=0)
+        draws = Subset(self.draws, range(self.start, len(self.draws))) if self.start else self.draws
+        return DataLoader(draws, batch_size=self.batch_size, shuffle=False, collate_fn=Collator(self.pad_id),
+                          num_workers=0)

@@ -16,6 +16,10 @@ from xgen_cli.data.example import Example
 class Pair(NamedTuple):
     input_ids: list[int]
     labels: list[int]
+    # Set by the training mixture: which task and language made the pair (factorized prompts
+    # pick their sub-prompts by these); None outside a mixture.
+    task: str | None = None
+    lang: str | None = None
 
 
 def _clip(ids: list[int], max_len: int, eos_id: int) -> list[int]:

@@ -25,8 +25,13 @@ class Seq2SeqModule(L.LightningModule):
     def trainable_parameters(self) -> list[torch.nn.Parameter]:
         raise NotImplementedError
 
-    def encoder_inputs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict:
-        """Keyword arguments for the backbone's encoder side (ids, or embeddings with a prompt)."""
+    def encoder_inputs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                       langs: list[str | None] | None = None, tasks: list[str | None] | None = None) -> dict:
+        """Keyword arguments for the backbone's encoder side (ids, or embeddings with a prompt).
+
+        `langs` / `tasks` tag each row with the language and task that made it (factorized prompts
+        choose their sub-prompts by them); other methods ignore them.
+        """
         return {"input_ids": input_ids, "attention_mask": attention_mask}
 
     def checkpoint_keys(self) -> set[str] | None:
@@ -35,7 +40,8 @@ class Seq2SeqModule(L.LightningModule):
 
     # --- shared ---------------------------------------------------------------------------------
     def loss(self, batch: dict) -> torch.Tensor:
-        out = self.backbone(**self.encoder_inputs(batch["input_ids"], batch["attention_mask"]), labels=batch["labels"])
+        inputs = self.encoder_inputs(batch["input_ids"], batch["attention_mask"], batch.get("lang"), batch.get("task"))
+        out = self.backbone(**inputs, labels=batch["labels"])
         return out.loss
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
@@ -44,8 +50,9 @@ class Seq2SeqModule(L.LightningModule):
         return loss
 
     @torch.no_grad()
-    def generate(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **generate_kwargs) -> torch.Tensor:
-        return self.backbone.generate(**self.encoder_inputs(input_ids, attention_mask), **generate_kwargs)
+    def generate(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, langs: list[str | None] | None = None,
+                 **generate_kwargs) -> torch.Tensor:
+        return self.backbone.generate(**self.encoder_inputs(input_ids, attention_mask, langs), **generate_kwargs)
 
     def configure_optimizers(self):
         # transformers' Adafactor; decay_rate -0.8 there is the paper's "decay rate 0.8" (beta2_t = 1 - t^-0.8).

@@ -1,7 +1,8 @@
 """Soft prompts: named parts of learned vectors prepended to the encoder's input embeddings.
 
-Prompt tuning (paper.md, Methods) uses one part, "task". Factorized prompts (ROADMAP) compose a
-language part and a task part looked up by name, so parts live in a ParameterDict from the start.
+Prompt tuning (paper.md, Methods) uses one part, "task". Factorized prompts (paper.md, Remedies)
+compose a language part and a task part looked up by name ("lang:ru", "task:span_corruption"),
+and each row of a batch may ask for its own pair of parts.
 """
 
 from __future__ import annotations
@@ -41,10 +42,17 @@ class SoftPrompt(nn.Module):
         return torch.cat([self.parts[name] for name in names], dim=0)
 
     def prepend(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor,
-                names: tuple[str, ...] = ("task",)) -> tuple[torch.Tensor, torch.Tensor]:
-        """[prompt ; inputs] along the sequence, with the attention mask extended by ones."""
-        prompt = self.vectors(names).to(inputs_embeds.dtype)
+                names: tuple[str, ...] | list[tuple[str, ...]] = ("task",)) -> tuple[torch.Tensor, torch.Tensor]:
+        """[prompt ; inputs] along the sequence, with the attention mask extended by ones.
+
+        `names`: the parts for every row, or a list with the parts of each row (all the same length).
+        """
         batch = inputs_embeds.shape[0]
-        embeds = torch.cat([prompt.unsqueeze(0).expand(batch, -1, -1), inputs_embeds], dim=1)
-        ones = attention_mask.new_ones(batch, prompt.shape[0])
+        if isinstance(names, tuple) or len(set(names)) == 1:
+            prompt = self.vectors(names if isinstance(names, tuple) else names[0]).to(inputs_embeds.dtype)
+            prompt = prompt.unsqueeze(0).expand(batch, -1, -1)
+        else:
+            prompt = torch.stack([self.vectors(row) for row in names]).to(inputs_embeds.dtype)
+        embeds = torch.cat([prompt, inputs_embeds], dim=1)
+        ones = attention_mask.new_ones(batch, prompt.shape[1])
         return embeds, torch.cat([ones, attention_mask], dim=1)

@@ -18,10 +18,13 @@ from pathlib import Path
 from xgen_cli.modeling.backbone import SPM_FILE
 
 DONE_FILE = "xgen_build.json"  # written last: its presence means the folder is complete
+# Bumped when the build's code changes what it builds for the same config (2: pretraining draws
+# from the index-addressable Mixture), so a cached backbone of an older recipe is not reused.
+RECIPE = 2
 
 
 def tiny_dir(cache_dir: str | Path, build: dict) -> Path:
-    key = hashlib.sha1(json.dumps(build, sort_keys=True).encode()).hexdigest()[:12]
+    key = hashlib.sha1(json.dumps({**build, "recipe": RECIPE}, sort_keys=True).encode()).hexdigest()[:12]
     return Path(cache_dir).expanduser() / "backbones" / f"tiny-{key}"
 
 

@@ -23,7 +23,7 @@ class PromptTuning(Seq2SeqModule):
     def trainable_parameters(self):
         return list(self.prompt.parameters())
 
-    def encoder_inputs(self, input_ids, attention_mask):
+    def encoder_inputs(self, input_ids, attention_mask, langs=None, tasks=None):
         embeds = self.backbone.get_input_embeddings()(input_ids)
         embeds, mask = self.prompt.prepend(embeds, attention_mask, (PROMPT_PART,))
         return {"inputs_embeds": embeds, "attention_mask": mask}
