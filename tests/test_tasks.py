@@ -1,13 +1,29 @@
-"""Tasks (xgen_cli/data/tasks.py): summarize, T5 span corruption, prefix LM, sentinel ids."""
+"""Tasks (xgen_cli/data/tasks.py): summarize, the seven unsupervised tasks, sentinel ids."""
 
 from __future__ import annotations
 
+import math
 import random
+from itertools import pairwise
 
 import pytest
 
 from xgen_cli.data.example import Example
-from xgen_cli.data.tasks import noise_span_lengths, prefix_lm, sentinel_ids, span_corruption, summarize
+from xgen_cli.data.tasks import (
+    N_PREFIX_TOKENS,
+    UNSUPERVISED_TASKS,
+    iid_denoising,
+    lm,
+    make_unsupervised_task,
+    missing_n_token_prefix,
+    missing_prefix,
+    n_token_prefix,
+    noise_span_lengths,
+    prefix_lm,
+    sentinel_ids,
+    span_corruption,
+    summarize,
+)
 
 EOS = 1
 FAKE_SENTINELS = list(range(1000, 1100))  # distinct ids outside the text's range
@@ -133,6 +149,237 @@ def test_prefix_lm_splits_the_text(length):
         cuts.add(len(prefix))
     if length > 2:
         assert len(cuts) > 1  # the cut is random
+
+
+# --- i.i.d. denoising --------------------------------------------------------------------------
+
+def _noise_spans(pair, sentinels) -> list[int]:
+    """Lengths of the spans the target restores, in order."""
+    spans = []
+    for t in pair.labels[:-1]:
+        if t in sentinels:
+            spans.append(0)
+        else:
+            spans[-1] += 1
+    return spans
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 10, 64, 300])
+def test_iid_denoising_reconstructs_the_text(length):
+    rng = random.Random(length)
+    for _ in range(30):
+        ids = _random_ids(rng, length)
+        pair = iid_denoising(ids + [EOS], rng, FAKE_SENTINELS, EOS)
+        assert pair.input_ids[-1] == EOS and pair.labels[-1] == EOS
+        assert EOS not in pair.input_ids[:-1] and EOS not in pair.labels[:-1]
+        used_in = [t for t in pair.input_ids if t in FAKE_SENTINELS]
+        used_out = [t for t in pair.labels if t in FAKE_SENTINELS]
+        assert used_in == used_out == FAKE_SENTINELS[: len(used_in)]
+        assert _reconstruct(pair.input_ids, pair.labels, FAKE_SENTINELS) == ids
+        hidden = sum(_noise_spans(pair, FAKE_SENTINELS))
+        assert 1 <= hidden <= max(length - 1, 1)  # something hidden, something kept (from 2 tokens)
+        # consecutive noised tokens share one sentinel: two sentinels never touch in the input
+        assert not any(a in FAKE_SENTINELS and b in FAKE_SENTINELS for a, b in pairwise(pair.input_ids))
+
+
+def test_iid_denoising_noise_share_is_binomial():
+    # Each token is noised independently with p = 0.15; over N tokens the share has std
+    # sqrt(p(1-p)/N) ~ 0.0011 for N = 100,000, so 5 std (~0.006) fails a wrong rate, not bad luck.
+    # Texts of 200 tokens: the forced flip (all kept: 0.85^200) never happens and <= 100 spans.
+    rng, p, length, draws = random.Random(0), 0.15, 200, 500
+    hidden, spans = 0, []
+    for _ in range(draws):
+        pair = iid_denoising(_random_ids(rng, length), rng, FAKE_SENTINELS, EOS)
+        spans += _noise_spans(pair, FAKE_SENTINELS)
+    hidden = sum(spans)
+    n = length * draws
+    assert abs(hidden / n - p) < 5 * math.sqrt(p * (1 - p) / n)
+    # runs are geometric, mean 1 / (1 - p) ~ 1.18: not T5's mean-3 spans, and some longer than one
+    assert 1.1 < sum(spans) / len(spans) < 1.26 and max(spans) >= 3
+
+
+def test_iid_denoising_past_the_last_sentinel_keeps_the_text():
+    # 2000 tokens at 15% make ~250 noise runs; only 100 sentinels exist, the rest stay in the input
+    rng = random.Random(1)
+    ids = _random_ids(rng, 2000)
+    pair = iid_denoising(ids, rng, FAKE_SENTINELS, EOS)
+    assert [t for t in pair.input_ids if t in FAKE_SENTINELS] == FAKE_SENTINELS
+    assert _reconstruct(pair.input_ids, pair.labels, FAKE_SENTINELS) == ids
+
+
+def test_iid_denoising_with_real_sentinels(tokenizer):
+    sentinels = sentinel_ids(tokenizer)
+    ids = tokenizer(" ".join(TEXT[:6])).input_ids
+    pair = iid_denoising(ids, random.Random(3), sentinels, tokenizer.eos_token_id)
+    assert _reconstruct(pair.input_ids, pair.labels, sentinels) == ids[:-1]
+    assert tokenizer.convert_ids_to_tokens(pair.labels[0]) == "<extra_id_0>"
+
+
+# --- LM and the prefix tasks -------------------------------------------------------------------
+
+@pytest.mark.parametrize("length", [0, 1, 7, 100])
+def test_lm_has_an_empty_input(length):
+    ids = _random_ids(random.Random(length), length)
+    assert lm(ids + [EOS], random.Random(0), EOS) == ([EOS], ids + [EOS])
+
+
+@pytest.mark.parametrize("length", [2, 5, 100])
+def test_missing_prefix_target_is_what_the_input_lacks(length):
+    rng = random.Random(length)
+    cuts = set()
+    for _ in range(40):
+        ids = _random_ids(rng, length)
+        pair = missing_prefix(ids + [EOS], rng, EOS)
+        prefix, rest = pair.labels[:-1], pair.input_ids[:-1]
+        assert prefix and rest
+        assert prefix + rest == ids
+        cuts.add(len(prefix))
+    if length > 2:
+        assert len(cuts) > 1
+
+
+@pytest.mark.parametrize("n", [1, 3, N_PREFIX_TOKENS])
+def test_n_token_prefix_targets_exactly_n_tokens(n):
+    rng = random.Random(n)
+    for length in range(n + 1, n + 30):
+        ids = _random_ids(rng, length)
+        pair = n_token_prefix(ids + [EOS], rng, EOS, n=n)
+        assert pair.input_ids == ids + [EOS]
+        assert pair.labels == ids[:n] + [EOS]
+
+
+@pytest.mark.parametrize("n", [1, 3, N_PREFIX_TOKENS])
+def test_missing_n_token_prefix_targets_exactly_the_missing_n(n):
+    rng = random.Random(n)
+    for length in range(n + 1, n + 30):
+        ids = _random_ids(rng, length)
+        pair = missing_n_token_prefix(ids + [EOS], rng, EOS, n=n)
+        assert pair.labels == ids[:n] + [EOS]
+        assert pair.input_ids == ids[n:] + [EOS]
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 5, N_PREFIX_TOKENS])
+def test_n_token_tasks_on_texts_no_longer_than_n(length):
+    ids = _random_ids(random.Random(length), length)
+    rng = random.Random(0)
+    assert n_token_prefix(ids, rng, EOS) == (ids + [EOS], ids + [EOS])  # copies the whole text
+    pair = missing_n_token_prefix(ids, rng, EOS)
+    if length >= 2:  # the input keeps the last token
+        assert pair == (ids[-1:] + [EOS], ids[:-1] + [EOS])
+    else:
+        assert pair == ([EOS], ids + [EOS])
+
+
+def test_default_n_is_the_documented_one():
+    assert N_PREFIX_TOKENS == 8
+    ids = list(range(10, 30))
+    assert n_token_prefix(ids, random.Random(0), EOS).labels == ids[:8] + [EOS]
+
+
+# --- every unsupervised task, built by name -----------------------------------------------------
+
+def test_unsupervised_tasks_are_the_papers_seven_in_order():
+    assert list(UNSUPERVISED_TASKS) == ["prefix_lm", "span_corruption", "iid_denoising", "lm",
+                                        "missing_prefix", "n_token_prefix", "missing_n_token_prefix"]
+
+
+@pytest.mark.parametrize("name", list(UNSUPERVISED_TASKS))
+@pytest.mark.parametrize(("max_in", "max_out"), [(1024, 512), (16, 6), (5, 40), (1, 1)])
+def test_every_task_respects_the_clip_and_ends_in_one_eos(tokenizer, name, max_in, max_out):
+    eos = tokenizer.eos_token_id
+    task = make_unsupervised_task(name, tokenizer, max_input_tokens=max_in, max_target_tokens=max_out)
+    rng = random.Random(0)
+    docs = tokenizer(TEXT[:6], add_special_tokens=False).input_ids
+    docs += [d[:k] for d in docs[:2] for k in (1, 2, 9)] + [[]]  # short texts, and an empty one
+    for doc in docs:
+        for ids in (doc, doc + [eos]):
+            pair = task(ids, rng)
+            assert 1 <= len(pair.input_ids) <= max_in and 1 <= len(pair.labels) <= max_out
+            for side in pair:
+                assert side[-1] == eos and eos not in side[:-1]
+
+
+@pytest.mark.parametrize("name", ["span_corruption", "iid_denoising"])
+def test_a_clipped_sentinel_task_still_reconstructs_its_text(tokenizer, name):
+    # the text is cut to fit the input, so input and target agree on every sentinel
+    eos, sentinels = tokenizer.eos_token_id, sentinel_ids(tokenizer)
+    ids = tokenizer(" ".join(TEXT[:6])).input_ids
+    task = make_unsupervised_task(name, tokenizer, max_input_tokens=30, max_target_tokens=512)
+    for seed in range(20):
+        pair = task(ids, random.Random(seed))
+        assert len(pair.input_ids) <= 30
+        text = _reconstruct(pair.input_ids, pair.labels, sentinels)
+        assert text == ids[: len(text)] and len(text) >= 30 - 1  # a prefix at least as long as the input
+        assert eos not in text
+
+
+def test_clipping_cuts_the_ends(tokenizer):
+    eos = tokenizer.eos_token_id
+    ids = tokenizer(" ".join(TEXT[:6]), add_special_tokens=False).input_ids
+    build = make_unsupervised_task
+    assert build("lm", tokenizer, max_input_tokens=4, max_target_tokens=10)(ids, random.Random(0)) == (
+        [eos], ids[:9] + [eos])  # lm's text is cut to the target's room, not the input's
+    assert build("n_token_prefix", tokenizer, max_input_tokens=6, max_target_tokens=4)(ids, random.Random(0)) == (
+        ids[:5] + [eos], ids[:3] + [eos])
+    pair = build("missing_prefix", tokenizer, max_input_tokens=12, max_target_tokens=3)(ids, random.Random(0))
+    rest = pair.input_ids[:-1]  # the text was cut to 11 tokens, the input is what follows the cut
+    assert len(pair.labels) <= 3 and rest == ids[11 - len(rest) : 11]
+
+
+@pytest.mark.parametrize("name", list(UNSUPERVISED_TASKS))
+def test_same_seed_same_pair(tokenizer, name):
+    task = make_unsupervised_task(name, tokenizer, max_input_tokens=1024, max_target_tokens=512)
+    ids = tokenizer(" ".join(TEXT[:6])).input_ids
+    assert task(ids, random.Random(7)) == task(ids, random.Random(7))
+    outputs = {tuple(map(tuple, task(ids, random.Random(seed)))) for seed in range(5)}
+    deterministic = name in ("lm", "n_token_prefix", "missing_n_token_prefix")  # no random choice
+    assert len(outputs) == (1 if deterministic else 5)
+
+
+def test_params_are_bound(tokenizer):
+    ids = tokenizer(" ".join(TEXT[:2]), add_special_tokens=False).input_ids
+    eos = tokenizer.eos_token_id
+    for name, n in (("n_token_prefix", 3), ("missing_n_token_prefix", 5)):
+        task = make_unsupervised_task(name, tokenizer, max_input_tokens=1024, max_target_tokens=512, n=n)
+        assert task(ids, random.Random(0)).labels == ids[:n] + [eos]
+    task = make_unsupervised_task("span_corruption", tokenizer, max_input_tokens=1024, max_target_tokens=512,
+                                  noise_density=0.5, mean_span=1.0)
+    labels = task(ids, random.Random(0)).labels
+    assert len(labels) - 1 == 2 * round(0.5 * len(ids))  # every hidden token has its own sentinel
+
+
+def test_unknown_task_is_rejected_naming_the_choices(tokenizer):
+    with pytest.raises(ValueError, match="unknown unsupervised task 'gap_sentences'.*prefix_lm.*missing_n_token_prefix"):
+        make_unsupervised_task("gap_sentences", tokenizer, max_input_tokens=8, max_target_tokens=8)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("lm", {"n": 3}, "task 'lm' has no parameter n; its parameters: none"),
+        ("iid_denoising", {"mean_span": 3.0}, "no parameter mean_span; its parameters: noise_density"),
+        ("span_corruption", {"density": 0.1}, "no parameter density; its parameters: noise_density, mean_span"),
+        ("n_token_prefix", {"n": 0}, "n must be a positive integer"),
+        ("missing_n_token_prefix", {"n": 2.5}, "n must be a positive integer"),
+        ("iid_denoising", {"noise_density": 1.0}, "0 < noise_density < 1"),
+        ("span_corruption", {"mean_span": 0.5}, "mean_span >= 1"),
+    ],
+)
+def test_bad_params_are_rejected_when_building(tokenizer, name, params, message):
+    with pytest.raises(ValueError, match=message):
+        make_unsupervised_task(name, tokenizer, max_input_tokens=8, max_target_tokens=8, **params)
+
+
+def test_sentinel_tasks_need_a_tokenizer_with_sentinels(tokenizer):
+    class NoSentinels:
+        eos_token_id, unk_token_id = 1, 2
+
+        def convert_tokens_to_ids(self, tokens):
+            return [2] * len(tokens)
+
+    with pytest.raises(ValueError, match="sentinel"):
+        make_unsupervised_task("iid_denoising", NoSentinels(), max_input_tokens=8, max_target_tokens=8)
+    make_unsupervised_task("lm", NoSentinels(), max_input_tokens=8, max_target_tokens=8)  # needs none
 
 
 # --- summarize ---------------------------------------------------------------------------------
