@@ -1,0 +1,106 @@
+"""Mixing and intermediate tuning through the real CLI, and the hub loaders on local fixtures laid out
+as the hub publishes them (mC4's JSON files, gigaword's parquet export)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from conftest import MICRO_RUN
+
+from xgen_cli.data.hub import HubPairs, HubText
+from xgen_cli.errors import XgenError
+
+
+def _rows(run_dir):
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_mixing_records_its_draws_and_identity(xgen, tmp_path):
+    xgen("train", "method=prompt", "method.prompt_length=4", "mixing=unsup", "mixing.rate=0.25", *MICRO_RUN,
+         f"hydra.run.dir={tmp_path}")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    draws = summary["training"]["draws"]
+    assert set(draws) == {"summarize/en", "span_corruption/ru", "span_corruption/th"}  # targets: eval langs but en
+    assert sum(draws.values()) == 4 * 8 and draws["span_corruption/ru"] + draws["span_corruption/th"] > 0
+    identity = summary["identity"]
+    assert (identity["mixing"], identity["mixing_rate"], identity["intermediate"]) == ("unsup", 0.25, "none")
+    assert json.loads((tmp_path / "run.json").read_text())["identity"] == identity
+
+
+def test_mixing_rate_out_of_range_is_refused_before_anything_runs(xgen, tmp_path):
+    proc = xgen("train", "mixing=unsup", "mixing.rate=1.5", *MICRO_RUN, f"hydra.run.dir={tmp_path}/run", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "mixing.rate=1.5 must be in [0, 1)" in proc.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "run" / "run.json").exists()
+
+
+def test_intermediate_lm_then_main_in_one_run_directory(xgen, tmp_path):
+    xgen("train", "method=model", "intermediate=lm", "intermediate.steps=2", "intermediate.eval_every=1",
+         "intermediate.validation_docs=4", *MICRO_RUN, f"hydra.run.dir={tmp_path}")
+    rows = _rows(tmp_path)
+    first = [r for r in rows if r["stage"] == "intermediate"]
+    assert {(r["step"], r["lang"]) for r in first} == {(s, lang) for s in (1, 2) for lang in ("ru", "th")}
+    assert all(r["loss"] > 0 and r["sp_rouge"] is None and r["n"] == 4 for r in first)
+    assert rows.index(first[-1]) < min(i for i, r in enumerate(rows) if r["stage"] == "main")
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["stage"] == "main" and {e["step"] for e in summary["select"]["last"].values()} == {4}
+    best = summary["training"]["intermediate"]
+    losses = {}
+    for r in first:
+        losses.setdefault(r["step"], []).append(r["loss"])
+    assert best["best_step"] == min(losses, key=lambda s: sum(losses[s]))
+    assert (tmp_path / "checkpoints" / "intermediate" / "best.ckpt").is_file()
+    assert summary["identity"]["intermediate"] == "lm" and summary["identity"]["intermediate_steps"] == 2
+
+
+@pytest.fixture(scope="module")
+def gigaword_export(tmp_path_factory):
+    """A local folder laid out as the hub's parquet export of gigaword (default/<split>/0000.parquet)."""
+    import pandas as pd
+
+    root = tmp_path_factory.mktemp("gigaword")
+    for split, n in (("train", 24), ("validation", 6)):
+        (root / "default" / split).mkdir(parents=True)
+        pd.DataFrame({"document": [f"the city council approved budget number {i} on monday" for i in range(n)],
+                      "summary": [f"council approves budget {i}" for i in range(n)]}
+                     ).to_parquet(root / "default" / split / "0000.parquet")
+    return root
+
+
+def test_intermediate_gigaword_from_the_parquet_export_layout(xgen, tmp_path, gigaword_export):
+    xgen("train", "method=prompt", "method.prompt_length=4", "intermediate=gigaword", "intermediate.steps=2",
+         "intermediate.eval_every=2", "intermediate.validation_examples=5", "intermediate.corpus.revision=null",
+         f"intermediate.corpus.path={gigaword_export}", *MICRO_RUN, f"hydra.run.dir={tmp_path}")
+    first = [r for r in _rows(tmp_path) if r["stage"] == "intermediate"]
+    assert [(r["step"], r["lang"], r["n"]) for r in first] == [(2, "en", 5)]
+
+
+def test_intermediate_source_that_cannot_load_is_one_line(xgen, tmp_path):
+    proc = xgen("train", "intermediate=gigaword", f"intermediate.corpus.path={tmp_path}/nowhere",
+                "intermediate.corpus.revision=null", *MICRO_RUN, f"hydra.run.dir={tmp_path}/run", check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]
+    assert "cannot load train pairs" in line and "refs/convert/parquet" in line
+
+
+def test_hub_text_reads_the_mc4_file_layout(tmp_path):
+    (tmp_path / "multilingual").mkdir()
+    with gzip.open(tmp_path / "multilingual" / "c4-ru.tfrecord-00000-of-00002.json.gz", "wt", encoding="utf-8") as f:
+        for i in range(5):
+            f.write(json.dumps({"text": f"Текст номер {i}.", "timestamp": "2020", "url": "u"}, ensure_ascii=False) + "\n")
+    source = HubText(path=str(tmp_path), data_files="multilingual/c4-{lang}.tfrecord-00000-*.json.gz",
+                     text_field="text", limit=3)
+    assert source.unlabeled("ru") == ["Текст номер 0.", "Текст номер 1.", "Текст номер 2."]
+    with pytest.raises(XgenError, match="cannot load unlabeled th text"):
+        source.unlabeled("th")
+
+
+def test_hub_pairs_reads_one_split_of_the_parquet_export(gigaword_export):
+    pairs = HubPairs(path=str(gigaword_export), data_files="default/{split}/*.parquet", article_field="document",
+                     summary_field="summary")
+    examples = pairs.examples("en", "validation", limit=4)
+    assert [e.summary for e in examples] == [f"council approves budget {i}" for i in range(4)]
+    with pytest.raises(XgenError, match="en pairs only"):
+        pairs.examples("ru", "validation")
