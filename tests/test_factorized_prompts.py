@@ -133,7 +133,7 @@ def test_stage_two_through_the_cli(xgen, fp_stage1_run, tmp_path, method):
     assert set(summary["select"]["target"]) == {"en", "ru", "th"}
     state = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=True)
     assert set(state["state_dict"]) == {"prompt.parts.task"}  # only the trained part
-    assert method.upper() in proc.stdout
+    assert {"fp": "PROMPT+FP  ", "fp_en": "PROMPT+FP-EN"}[method] in proc.stdout  # the table's row label
 
 
 def test_stage_two_refuses_an_evaluation_language_stage_one_lacks(xgen, fp_stage1_run, tmp_path):

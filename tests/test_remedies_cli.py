@@ -11,6 +11,7 @@ from conftest import MICRO_RUN
 
 from xgen_cli.data.hub import HubPairs, HubText
 from xgen_cli.errors import XgenError
+from xgen_cli.runs.table import method_label
 
 
 def _rows(run_dir):
@@ -104,3 +105,16 @@ def test_hub_pairs_reads_one_split_of_the_parquet_export(gigaword_export):
     assert [e.summary for e in examples] == [f"council approves budget {i}" for i in range(4)]
     with pytest.raises(XgenError, match="en pairs only"):
         pairs.examples("ru", "validation")
+
+
+@pytest.mark.parametrize(("identity", "label"), [
+    ({"method": "prompt", "mixing": "none", "intermediate": "none"}, "PROMPT"),
+    ({"method": "model", "mixing": "unsup", "intermediate": "none"}, "MODEL+MIX-UNSUP"),
+    ({"method": "prompt", "mixing": "unsup_all"}, "PROMPT+MIX-UNSUP-ALL"),
+    ({"method": "fp", "mixing": "none"}, "PROMPT+FP"),
+    ({"method": "fp_en"}, "PROMPT+FP-EN"),
+    ({"method": "model", "intermediate": "gigaword"}, "MODEL+IT-GIGAWORD"),
+    ({"method": "prompt", "intermediate": "lm"}, "PROMPT+IT-LM"),
+])
+def test_tables_name_remedies_as_the_paper_does(identity, label):
+    assert method_label(identity) == label

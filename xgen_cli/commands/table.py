@@ -13,14 +13,14 @@ from omegaconf import DictConfig
 
 from xgen_cli.commands._app import xgen_app
 from xgen_cli.errors import XgenError
-from xgen_cli.runs.table import format_language_table, load_run
+from xgen_cli.runs.table import format_language_table, load_run, method_label
 
 
 def run_label(identity: dict, run_dir: Path) -> str:
     if identity.get("baseline"):
         return identity["baseline"]
     if identity.get("method"):
-        return f"{identity['method'].upper()} {identity.get('model', '')} s{identity.get('seed', 0)}".strip()
+        return f"{method_label(identity)} {identity.get('model', '')} s{identity.get('seed', 0)}".strip()
     return run_dir.name
 
 

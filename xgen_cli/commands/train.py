@@ -14,7 +14,7 @@ from xgen_cli.commands._app import output_dir, run_identity, xgen_app
 from xgen_cli.config_checks import check, train_problems
 from xgen_cli.runs.run_dir import RunDir
 from xgen_cli.runs.summary import build_summary
-from xgen_cli.runs.table import format_language_table
+from xgen_cli.runs.table import format_language_table, method_label
 
 
 @xgen_app("train")
@@ -28,7 +28,7 @@ def main(cfg: DictConfig) -> None:
     except BaseException as exc:
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
-    print(format_language_table({identity["method"].upper(): summary}, selection="target"))
+    print(format_language_table({method_label(identity): summary}, selection="target"))
     print(f"run directory: {run.path}")
 
 

@@ -27,6 +27,19 @@ from xgen_cli.runs.summary import METRIC_KEYS, SELECTIONS
 
 MAX_WIDTH = 120
 
+# How the paper names a method and its remedies (Table 11): PROMPT+FP, MODEL+MIX-UNSUP, ...
+_METHOD_LABELS = {"fp": "PROMPT+FP", "fp_en": "PROMPT+FP-EN"}
+_REMEDY_LABELS = {("mixing", "unsup"): "MIX-UNSUP", ("mixing", "unsup_all"): "MIX-UNSUP-ALL",
+                  ("intermediate", "lm"): "IT-LM", ("intermediate", "gigaword"): "IT-GIGAWORD"}
+
+
+def method_label(identity: dict) -> str:
+    """The paper's name of a run's method with its remedies, from run.json's identity."""
+    method = identity.get("method") or "?"
+    parts = [_METHOD_LABELS.get(method, method.upper())]
+    parts += [label for (group, choice), label in _REMEDY_LABELS.items() if identity.get(group) == choice]
+    return "+".join(parts)
+
 _RULES = {
     "target": "target = best checkpoint per target language, on its own SP-ROUGE (paper)",
     "source": "source = one checkpoint for all languages, best on {source} SP-ROUGE (honest zero-shot)",
