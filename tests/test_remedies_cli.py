@@ -118,3 +118,16 @@ def test_hub_pairs_reads_one_split_of_the_parquet_export(gigaword_export):
 ])
 def test_tables_name_remedies_as_the_paper_does(identity, label):
     assert method_label(identity) == label
+
+
+def test_demo_headlines_stand_in_for_gigaword():
+    from xgen_cli.data.hub import headlines
+
+    source = headlines(demo=True)
+    train, validation = source.examples("en", "train", 300), source.examples("en", "validation", 50)
+    assert len(train) == 300 and len(validation) == 50
+    assert train == source.examples("en", "train", 300)  # seeded
+    for e in train:
+        assert "\n" not in e.summary and e.summary.lower().rstrip(".") not in e.article.lower()
+    with pytest.raises(XgenError, match="English only"):
+        source.examples("ru", "train")

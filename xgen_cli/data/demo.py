@@ -126,14 +126,13 @@ def _sentence_end(lang: str) -> str:
     return "" if lang == "th" else "."
 
 
-def realize(plan: dict, lang: str) -> tuple[str, str]:
-    """(article, summary) of `plan` in `lang`."""
+def realize_steps(plan: dict, lang: str) -> list[tuple[str, str]]:
+    """(heading, paragraph) of each step of `plan` in `lang`."""
     topic = plan["topic"]
-    sentences, headings = [], []
+    steps = []
     for step in plan["steps"]:
         templates = ACTIONS_BY_TOPIC[topic][step["action"]][lang]
         forms = object_forms(topic, step["object"], lang)
-        headings.append(templates[0].format(**forms))
         body = [templates[1 + i].format(**forms) for i in step["paraphrases"]]
         if step["prefix"] is not None:
             slot, i = step["prefix"]
@@ -142,8 +141,14 @@ def realize(plan: dict, lang: str) -> tuple[str, str]:
             body[0] = word + body[0][0].lower() + body[0][1:]
         if step["filler"] is not None:
             body.append(FILLERS[lang][step["filler"]])
-        sentences.extend(body)
-    return " ".join(sentences), "\n".join(headings)
+        steps.append((templates[0].format(**forms), " ".join(body)))
+    return steps
+
+
+def realize(plan: dict, lang: str) -> tuple[str, str]:
+    """(article, summary) of `plan` in `lang`: the paragraphs, and the headings one per line."""
+    steps = realize_steps(plan, lang)
+    return " ".join(body for _, body in steps), "\n".join(heading for heading, _ in steps)
 
 
 def _heading_in_body(article: str, summary: str) -> bool:
@@ -191,6 +196,21 @@ def generate_unlabeled(lang: str, n: int, seed: int = 0) -> list[str]:
     """`n` unlabeled documents in `lang`, from their own stream (disjoint plans from the labelled splits)."""
     _check_lang(lang)
     return _unlabeled_texts(_plans(UNLABELED_STREAM, n, seed, (lang,)), lang)
+
+
+def generate_headlines(split: str, n: int, seed: int = 0) -> list[Example]:
+    """`n` English (paragraph -> its heading) pairs from their own stream: the demo's stand-in for
+    gigaword's headline generation (IT-GIGAWORD), an English task near summarization but not it."""
+    if split not in SPLITS:
+        raise XgenError(f"the demo headlines have no split {split!r}; available: {', '.join(SPLITS)}")
+    rng = random.Random(f"{seed}-headlines-{split}")
+    pairs: list[Example] = []
+    while len(pairs) < n:
+        for heading, body in realize_steps(_sample_plan(rng), "en"):
+            if heading.lower().rstrip(".") not in body.lower():  # as the corpus: no verbatim heading
+                pairs.append(Example(id=f"demo-headline-{split}-{len(pairs):06d}", lang="en", article=body,
+                                     summary=heading))
+    return pairs[:n]
 
 
 def _write_jsonl(path: Path, rows) -> int:

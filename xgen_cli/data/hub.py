@@ -82,8 +82,25 @@ class HubPairs:
                 for i, row in enumerate(rows)]
 
 
-def headlines(local_dir: str | None, **hub) -> HubPairs:
-    """IT-GIGAWORD's pairs: a local folder in the corpus form if `local_dir` is set, else the hub."""
+class DemoHeadlines:
+    """The demo's English (paragraph -> heading) pairs, generated on the fly (no hub access needed)."""
+
+    def __init__(self, seed: int = 0, n_train: int = 2000):
+        self.seed, self.n_train = seed, n_train
+
+    def examples(self, lang: str, split: str, limit: int | None = None) -> list[Example]:
+        from xgen_cli.data.demo import generate_headlines
+
+        if lang != "en":
+            raise XgenError(f"the demo headlines are English only, not {lang}")
+        return generate_headlines(split, limit if limit is not None else self.n_train, self.seed)
+
+
+def headlines(local_dir: str | None = None, demo: bool = False, **hub):
+    """IT-GIGAWORD's pairs: the demo's stand-in if `demo`, a local folder in the corpus form if
+    `local_dir` is set, else the hub."""
+    if demo:
+        return DemoHeadlines()
     if local_dir:
         from xgen_cli.data.corpus import jsonl
 
