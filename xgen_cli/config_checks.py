@@ -32,16 +32,39 @@ def trainer_problems(cfg: DictConfig) -> list[str]:
 
 
 def data_problems(cfg: DictConfig) -> list[str]:
-    problems = []
-    corpus = cfg.data.corpus
-    if "path" in corpus and OmegaConf.is_missing(corpus, "path"):
-        problems.append("data=jsonl needs the corpus folder: add data.corpus.path=/path/to/corpus")
-    elif _get(cfg, "data.corpus.path") and not Path(str(cfg.data.corpus.path)).expanduser().is_dir():
-        problems.append(f"data.corpus.path={cfg.data.corpus.path} is not a folder: point it at <dir> holding <lang>/<split>.jsonl")
+    problems = corpus_problems(cfg)
     if not _get(cfg, "data.eval_langs"):
         problems.append("data.eval_langs is empty: list languages, e.g. data.eval_langs=[en,ru]")
-    if (_get(cfg, "data.eval_examples") or 0) < 1:
-        problems.append("data.eval_examples must be >= 1 (the paper uses 250)")
+    eval_examples = _get(cfg, "data.eval_examples")
+    if not isinstance(eval_examples, int) or isinstance(eval_examples, bool) or eval_examples < 1:
+        problems.append(f"data.eval_examples={eval_examples} must be an integer >= 1 (the paper uses 250)")
+    return problems
+
+
+def corpus_problems(cfg: DictConfig) -> list[str]:
+    """Where the corpus is and how to read it: the folder of data=jsonl (data.corpus.path) or of a local
+    WikiLingua copy (data.corpus.local_dir), data.on_bad_line, data.allow_fewer_eval_examples."""
+    from xgen_cli.data.corpus import ON_BAD_LINE, folder_problem
+
+    problems = []
+    corpus = cfg.data.corpus
+    # `"path" in corpus` is False while the value is ??? (OmegaConf), so ask for the key itself.
+    if "path" in corpus.keys():
+        path = None if OmegaConf.is_missing(corpus, "path") else corpus.path
+        if path is None or not str(path).strip():
+            problems.append("data=jsonl needs the corpus folder: add data.corpus.path=/path/to/corpus")
+        else:
+            problems += [p for p in [folder_problem(Path(str(path)))] if p]
+    local_dir = _get(cfg, "data.corpus.local_dir")
+    if local_dir:
+        problems += [p for p in [folder_problem(Path(str(local_dir)), "data.corpus.local_dir")] if p]
+    on_bad_line = _get(cfg, "data.on_bad_line")
+    if on_bad_line not in ON_BAD_LINE:
+        problems.append(f"data.on_bad_line={on_bad_line} is not one of {', '.join(ON_BAD_LINE)}: set "
+                        "data.on_bad_line=error (stop at a bad line) or skip (leave it out, counted)")
+    allow_fewer = _get(cfg, "data.allow_fewer_eval_examples")
+    if not isinstance(allow_fewer, bool):
+        problems.append(f"data.allow_fewer_eval_examples={allow_fewer} must be true or false")
     return problems
 
 
