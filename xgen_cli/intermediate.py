@@ -20,8 +20,8 @@ from xgen_cli.data.batching import Collator, TrainData
 from xgen_cli.data.mixing import remedy_langs, tokenize_docs
 from xgen_cli.data.mixture import Generated, Labelled, Mixture
 from xgen_cli.data.tasks import Pair, make_unsupervised_task, summarize
-from xgen_cli.evaluation import autocast
 from xgen_cli.errors import XgenError
+from xgen_cli.evaluation import autocast
 from xgen_cli.runs.run_dir import RunDir
 from xgen_cli.runs.summary import METRIC_KEYS
 from xgen_cli.training import build_trainer

@@ -64,6 +64,7 @@ def fp_prompts(cfg: DictConfig, container: dict) -> None:
     import hydra
     import lightning as L
 
+    from xgen_cli.data.batching import TrainData
     from xgen_cli.data.mixing import remedy_langs
     from xgen_cli.modeling.backbone import load_backbone
     from xgen_cli.modeling.factorized import (
@@ -72,7 +73,6 @@ def fp_prompts(cfg: DictConfig, container: dict) -> None:
         init_subprompts,
         save_subprompts,
     )
-    from xgen_cli.data.batching import TrainData
     from xgen_cli.modeling.pretraining import subprompt_mixture
     from xgen_cli.modeling.soft_prompt import SoftPrompt
     from xgen_cli.modeling.tiny import resolve_name_or_path

@@ -39,6 +39,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     from xgen_cli.data.batching import TrainData
+    from xgen_cli.data.corpus import load_task_data
     from xgen_cli.data.mixing import remedy_langs, tokenize_docs, training_mixture
     from xgen_cli.data.tasks import summarize
     from xgen_cli.evaluation import EvaluateEvery, Evaluator
@@ -54,8 +55,9 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
 
     # Read the data first: a bad corpus line is found in seconds, not after a backbone build.
     corpus = hydra.utils.instantiate(cfg.data.corpus)
-    train_examples = corpus.examples(cfg.train_lang, "train")
-    eval_examples = {lang: corpus.examples(lang, "validation", cfg.data.eval_examples) for lang in cfg.data.eval_langs}
+    data = load_task_data(corpus, [cfg.train_lang], cfg.data.eval_langs, cfg.data.eval_examples,
+                          allow_fewer=cfg.data.allow_fewer_eval_examples)
+    train_examples, eval_examples = data.train[cfg.train_lang], data.evaluation
     unlabeled = hydra.utils.instantiate(cfg.unlabeled, corpus=corpus)
     mixing = container["mixing"]
     mixing_texts = {}
@@ -67,6 +69,8 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     if cfg.intermediate.name != "none":
         intermediate = IntermediateStage(container["intermediate"], corpus=corpus, unlabeled=unlabeled,
                                          eval_langs=list(cfg.data.eval_langs), train_lang=cfg.train_lang)
+    for note in data.notes:
+        print(f"[train] {note}", file=sys.stderr, flush=True)
     print(f"[train] {len(train_examples)} {cfg.train_lang} training examples; evaluating on "
           + ", ".join(f"{lang} ({len(x)})" for lang, x in eval_examples.items()), file=sys.stderr, flush=True)
 
@@ -107,5 +111,6 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     # Save: summary.json last, atomically; its presence means "finished".
     summary = build_summary(run.read_metrics(), identity, source_lang=cfg.source_lang)
     summary["training"] = {"draws": draws.counts(), **stages}
+    summary["data"] = {"skipped_lines": corpus.skipped}  # data.on_bad_line=skip: bad lines per file
     run.finish(summary)
     return summary

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from xgen_cli.data.example import BadRow, Example, example_from_row, text_from_row
+from xgen_cli.data.example import WIKILINGUA_LANGS, BadRow, Example, example_from_row, text_from_row
 from xgen_cli.errors import XgenError
 
 SPLITS = ("train", "validation", "test")
@@ -279,6 +279,10 @@ class HubWikiLingua(_Corpus):
         super().__init__(on_bad_line)
         self.path, self.config, self.data_dir = path, config, data_dir
         self.article_field, self.summary_field, self.id_field = article_field, summary_field, id_field
+
+    def languages(self) -> list[str]:
+        """The 18 languages of WikiLingua-0 (paper.md): `mixing=unsup_all` mixes all of them."""
+        return list(WIKILINGUA_LANGS)
 
     def location(self, lang: str, split: str) -> str:
         return f"{self.path} {lang}/{split}"
