@@ -40,18 +40,22 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
 
     from xgen_cli.data.batching import TrainData
     from xgen_cli.data.corpus import load_task_data
-    from xgen_cli.data.mixing import remedy_langs, tokenize_docs, training_mixture
+    from xgen_cli.data.mixing import read_mixing_texts, tokenize_docs, training_mixture
     from xgen_cli.data.tasks import summarize
     from xgen_cli.evaluation import EvaluateEvery, Evaluator
     from xgen_cli.intermediate import IntermediateStage
     from xgen_cli.metrics import SpRouge
     from xgen_cli.modeling.backbone import load_backbone, spm_model_file
     from xgen_cli.modeling.tiny import resolve_name_or_path
-    from xgen_cli.training import build_trainer, uses_bf16
+    from xgen_cli.training import build_trainer, resolve_precision, uses_bf16
 
     container = OmegaConf.to_container(cfg, resolve=True)  # plain dicts from here on
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     bf16 = uses_bf16(container["trainer"])
+    # `precision: auto` differs per machine (bf16 only where the CPU has bf16 units), and so do the
+    # numbers of the same seed: say which one this run used.
+    precision = resolve_precision(cfg.trainer.precision, cfg.trainer.accelerator)
+    print(f"[train] precision {precision} (trainer.precision={cfg.trainer.precision})", file=sys.stderr, flush=True)
 
     # Read the data first: a bad corpus line is found in seconds, not after a backbone build.
     corpus = hydra.utils.instantiate(cfg.data.corpus)
@@ -60,11 +64,8 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     train_examples, eval_examples = data.train[cfg.train_lang], data.evaluation
     unlabeled = hydra.utils.instantiate(cfg.unlabeled, corpus=corpus)
     mixing = container["mixing"]
-    mixing_texts = {}
-    if mixing["rate"] > 0:
-        langs = remedy_langs(mixing["langs"], eval_langs=list(cfg.data.eval_langs), train_lang=cfg.train_lang,
-                             corpus=corpus, key="mixing.langs")
-        mixing_texts = {lang: unlabeled.unlabeled(lang) for lang in langs}
+    mixing_texts = read_mixing_texts(mixing, unlabeled, corpus=corpus, eval_langs=list(cfg.data.eval_langs),
+                                     train_lang=cfg.train_lang)
     intermediate = None
     if cfg.intermediate.name != "none":
         intermediate = IntermediateStage(container["intermediate"], corpus=corpus, unlabeled=unlabeled,
@@ -110,7 +111,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
 
     # Save: summary.json last, atomically; its presence means "finished".
     summary = build_summary(run.read_metrics(), identity, source_lang=cfg.source_lang)
-    summary["training"] = {"draws": draws.counts(), **stages}
+    summary["training"] = {"precision": precision, "draws": draws.counts(), **stages}
     summary["data"] = {"skipped_lines": corpus.skipped}  # data.on_bad_line=skip: bad lines per file
     run.finish(summary)
     return summary

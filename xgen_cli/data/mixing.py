@@ -26,6 +26,15 @@ def remedy_langs(spec: str | list[str], *, eval_langs: list[str], train_lang: st
     return list(spec)
 
 
+def read_mixing_texts(mixing: dict, unlabeled, *, corpus, eval_langs: list[str], train_lang: str) -> dict[str, list[str]]:
+    """{lang: unlabeled texts} that mixing draws from; {} without mixing."""
+    if mixing["rate"] <= 0:
+        return {}
+    langs = remedy_langs(mixing["langs"], eval_langs=eval_langs, train_lang=train_lang, corpus=corpus,
+                         key="mixing.langs")
+    return {lang: unlabeled.unlabeled(lang) for lang in langs}
+
+
 def tokenize_docs(tokenizer, texts: list[str], max_tokens: int) -> list[list[int]]:
     """Unlabeled documents as token ids (no EOS), clipped to `max_tokens`; one-token texts dropped."""
     ids = tokenizer(texts, add_special_tokens=False).input_ids if texts else []
