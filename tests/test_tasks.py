@@ -107,19 +107,26 @@ def _reconstruct(inputs: list[int], targets: list[int], sentinels: list[int]) ->
     return out
 
 
+def _check_sentinel_pair(pair, ids: list[int]) -> list[int]:
+    """EOS last and only last, sentinels in order from <extra_id_0>, and the text restored; returns
+    the sentinels used."""
+    assert pair.input_ids[-1] == EOS and pair.labels[-1] == EOS
+    assert EOS not in pair.input_ids[:-1] and EOS not in pair.labels[:-1]
+    used_in = [t for t in pair.input_ids if t in FAKE_SENTINELS]
+    used_out = [t for t in pair.labels if t in FAKE_SENTINELS]
+    assert used_in == used_out == FAKE_SENTINELS[: len(used_in)]
+    assert _reconstruct(pair.input_ids, pair.labels, FAKE_SENTINELS) == ids
+    return used_out
+
+
 @pytest.mark.parametrize("length", [2, 3, 10, 64, 300])
 def test_span_corruption_reconstructs_the_text(length):
     rng = random.Random(length)
     for _ in range(30):
         ids = _random_ids(rng, length)
         pair = span_corruption(ids + [EOS], rng, FAKE_SENTINELS, EOS)
-        assert pair.input_ids[-1] == EOS and pair.labels[-1] == EOS
-        assert EOS not in pair.input_ids[:-1] and EOS not in pair.labels[:-1]
-        used_in = [t for t in pair.input_ids if t in FAKE_SENTINELS]
-        used_out = [t for t in pair.labels if t in FAKE_SENTINELS]
-        assert used_in == used_out == FAKE_SENTINELS[: len(used_in)]  # in order, from <extra_id_0>
-        assert used_in and pair.labels[0] == FAKE_SENTINELS[0]
-        assert _reconstruct(pair.input_ids, pair.labels, FAKE_SENTINELS) == ids
+        used_out = _check_sentinel_pair(pair, ids)
+        assert used_out and pair.labels[0] == FAKE_SENTINELS[0]
         hidden = len(pair.labels) - 1 - len(used_out)
         assert hidden == min(max(round(length * 0.15), 1), length - 1)
 
@@ -170,12 +177,7 @@ def test_iid_denoising_reconstructs_the_text(length):
     for _ in range(30):
         ids = _random_ids(rng, length)
         pair = iid_denoising(ids + [EOS], rng, FAKE_SENTINELS, EOS)
-        assert pair.input_ids[-1] == EOS and pair.labels[-1] == EOS
-        assert EOS not in pair.input_ids[:-1] and EOS not in pair.labels[:-1]
-        used_in = [t for t in pair.input_ids if t in FAKE_SENTINELS]
-        used_out = [t for t in pair.labels if t in FAKE_SENTINELS]
-        assert used_in == used_out == FAKE_SENTINELS[: len(used_in)]
-        assert _reconstruct(pair.input_ids, pair.labels, FAKE_SENTINELS) == ids
+        _check_sentinel_pair(pair, ids)
         hidden = sum(_noise_spans(pair, FAKE_SENTINELS))
         assert 1 <= hidden <= max(length - 1, 1)  # something hidden, something kept (from 2 tokens)
         # consecutive noised tokens share one sentinel: two sentinels never touch in the input

@@ -16,7 +16,7 @@ import torch
 
 from xgen_cli.data.batching import Collator
 from xgen_cli.data.example import Example
-from xgen_cli.data.tasks import Pair, summarize
+from xgen_cli.data.tasks import Pair, TaggedPair, summarize
 from xgen_cli.metrics import score_language
 from xgen_cli.metrics.postprocess import remove_repeated_suffix
 from xgen_cli.runs.run_dir import RunDir
@@ -45,7 +45,7 @@ class Evaluator:
 
     def _tokenize(self, examples: list[Example]) -> list[Pair]:
         # Tagged with the language: factorized prompts swap in that language's sub-prompt.
-        return [summarize(e, self.tokenizer, self.max_input_tokens, self.max_target_tokens)._replace(lang=e.lang)
+        return [TaggedPair(*summarize(e, self.tokenizer, self.max_input_tokens, self.max_target_tokens), lang=e.lang)
                 for e in examples]
 
     def _batches(self, pairs: list[Pair]):

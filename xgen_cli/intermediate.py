@@ -19,7 +19,7 @@ import torch
 from xgen_cli.data.batching import Collator, TrainData
 from xgen_cli.data.mixing import remedy_langs, tokenize_docs
 from xgen_cli.data.mixture import Generated, Labelled, Mixture
-from xgen_cli.data.tasks import Pair, make_unsupervised_task, summarize
+from xgen_cli.data.tasks import Pair, TaggedPair, make_unsupervised_task, summarize
 from xgen_cli.errors import XgenError
 from xgen_cli.evaluation import autocast
 from xgen_cli.runs.run_dir import RunDir
@@ -52,7 +52,8 @@ class IntermediateStage:
         """The stage's training draws and its validation pairs per language."""
         if self.spec["name"] == "gigaword":
             pairs = [summarize(e, tokenizer, max_input_tokens, max_target_tokens) for e in self.train_examples]
-            validation = [summarize(e, tokenizer, max_input_tokens, max_target_tokens) for e in self.validation_examples]
+            validation = [TaggedPair(*summarize(e, tokenizer, max_input_tokens, max_target_tokens), "gigaword", "en")
+                          for e in self.validation_examples]
             return Mixture([Labelled("gigaword", 1.0, pairs, "en")], total, seed), {"en": validation}
         lm = make_unsupervised_task("lm", tokenizer, max_input_tokens=max_input_tokens, max_target_tokens=max_target_tokens)
         held_out = self.spec["validation_docs"]
@@ -63,7 +64,8 @@ class IntermediateStage:
                 raise XgenError(f"intermediate=lm: {lang} has {len(docs)} unlabeled texts, not more than the "
                                 f"{held_out} held out for validation: add text or lower intermediate.validation_docs")
             sources.append(Generated("lm", 1.0, docs[:-held_out], lm, lang))
-            validation[lang] = [lm(doc, random.Random(0)) for doc in docs[-held_out:]]  # LM draws nothing
+            # The LM task draws nothing at random: the validation pairs are the same at every evaluation.
+            validation[lang] = [TaggedPair(*lm(doc, random.Random(0)), "lm", lang) for doc in docs[-held_out:]]
         return Mixture(sources, total, seed), validation
 
     def tune(self, module, tokenizer, *, run: RunDir, trainer: dict, batch_size: int, accumulate_grad_batches: int,

@@ -8,7 +8,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from xgen_cli.data.tasks import Pair
+from xgen_cli.data.tasks import Pair, TaggedPair
 
 IGNORE_INDEX = -100  # label positions the loss skips (padding)
 
@@ -17,7 +17,7 @@ class Collator:
     def __init__(self, pad_id: int):
         self.pad_id = pad_id
 
-    def __call__(self, pairs: Sequence[Pair]) -> dict:
+    def __call__(self, pairs: Sequence[Pair | TaggedPair]) -> dict:
         n = len(pairs)
         max_in = max(len(p.input_ids) for p in pairs)
         max_out = max(len(p.labels) for p in pairs)
@@ -30,7 +30,7 @@ class Collator:
             labels[i, : len(p.labels)] = torch.tensor(p.labels)
         # Per-row tags (lists of str: Lightning moves tensors to the device and leaves these alone).
         return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels,
-                "task": [p.task for p in pairs], "lang": [p.lang for p in pairs]}
+                "task": [getattr(p, "task", None) for p in pairs], "lang": [getattr(p, "lang", None) for p in pairs]}
 
 
 class TrainData(L.LightningDataModule):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch.utils.data import Dataset
 
-from xgen_cli.data.tasks import Pair
+from xgen_cli.data.tasks import Pair, TaggedPair
 
 
 @dataclass
@@ -60,7 +60,7 @@ Source = Labelled | Generated
 
 
 class Mixture(Dataset):
-    """`total` draws from `sources`; item i is draw i (a Pair tagged with its source's task and lang)."""
+    """`total` draws from `sources`; item i is draw i, tagged with its source's task and lang."""
 
     def __init__(self, sources: Sequence[Source], total: int, seed: int):
         sources = [s for s in sources if s.weight > 0]
@@ -79,11 +79,11 @@ class Mixture(Dataset):
     def __len__(self) -> int:
         return self.total
 
-    def __getitem__(self, i: int) -> Pair:
+    def __getitem__(self, i: int) -> TaggedPair:
         source = self.sources[self.choice[i]]
         # A string seed is hashed with SHA-512 by `random`, so it is stable across processes.
         pair = source.draw(int(self.within[i]), self.seed, random.Random(f"{self.seed}:{i}"))
-        return pair._replace(task=source.name, lang=source.lang)
+        return TaggedPair(*pair, task=source.name, lang=source.lang)
 
     def counts(self) -> dict[str, int]:
         """Draws per source, labelled `name` or `name/lang`: what the run will train on."""

@@ -20,8 +20,14 @@ from xgen_cli.data.example import Example
 class Pair(NamedTuple):
     input_ids: list[int]
     labels: list[int]
-    # Set by the training mixture: which task and language made the pair (factorized prompts
-    # pick their sub-prompts by these); None outside a mixture.
+
+
+class TaggedPair(NamedTuple):
+    """A Pair with the task and the language that made it: factorized prompts pick their
+    sub-prompts by these. The training mixture and the evaluator tag; tasks do not."""
+
+    input_ids: list[int]
+    labels: list[int]
     task: str | None = None
     lang: str | None = None
 
