@@ -40,7 +40,9 @@ def method_label(identity: dict) -> str:
     parts += [label for (group, choice), label in _REMEDY_LABELS.items() if identity.get(group) == choice]
     return "+".join(parts)
 
-_RULES = {
+
+# Printed with every table: the same run reads very differently under each rule.
+SELECTION_RULES = {
     "target": "target = best checkpoint per target language, on its own SP-ROUGE (paper)",
     "source": "source = one checkpoint for all languages, best on {source} SP-ROUGE (honest zero-shot)",
     "last": "last = the final evaluated checkpoint",
@@ -99,7 +101,7 @@ def format_language_table(
     source = Counter(s.get("source_lang", "en") for s in summaries.values()).most_common(1)
 
     lines = [
-        "selection: " + _RULES[selection].format(source=source[0][0] if source else "en"),
+        "selection: " + SELECTION_RULES[selection].format(source=source[0][0] if source else "en"),
         "values x100"
         + ("; LID_XX = confidence in the target language" if "lid_target" in metrics else "")
         + "; - = not evaluated",
