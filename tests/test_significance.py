@@ -10,6 +10,7 @@ import pytest
 import sentencepiece
 from run_folders import identity, write_run
 
+from xgen_cli.metrics.sp_rouge import SpRouge
 from xgen_cli.runs.significance import Comparison, paired_bootstrap, welch_p
 
 WORDS = ("fold the paper press hard preheat oven bake bread wash hands water soap cut onion slowly "
@@ -70,26 +71,38 @@ def _predictions(examples, keep: float, seed: int):
 
 
 def test_table_marks_a_clearly_better_method_and_not_a_copy(xgen, tmp_path, spm):
+    scorer = SpRouge(spm)
     examples = _examples()
+
+    def run(name, model, method, seed, predictions):
+        logged = scorer.corpus_score([r["prediction"] for r in predictions], [r["reference"] for r in predictions])
+        write_run(tmp_path / name, identity(model=model, method=method, seed=seed), {"ru": logged},
+                  predictions={"ru": predictions})
+
     same = _predictions(examples, 0.5, seed=0)
     for seed in range(2):
         # MODEL and PROMPT at BASE make the very same predictions: never significant.
-        for method in ("model", "prompt"):
-            write_run(tmp_path / f"base-{method}-s{seed}", identity(model="base", method=method, seed=seed),
-                      {"ru": 30.0 + seed}, predictions={"ru": same})
+        run(f"base-model-s{seed}", "base", "model", seed, same)
+        run(f"base-prompt-s{seed}", "base", "prompt", seed, same)
         # At XXL, PROMPT keeps far more of the reference than MODEL.
-        write_run(tmp_path / f"xxl-model-s{seed}", identity(model="xxl", method="model", seed=seed),
-                  {"ru": 20.0 + seed}, predictions={"ru": _predictions(examples, 0.2, seed=10 + seed)})
-        write_run(tmp_path / f"xxl-prompt-s{seed}", identity(model="xxl", method="prompt", seed=seed),
-                  {"ru": 60.0 + seed}, predictions={"ru": _predictions(examples, 0.9, seed=20 + seed)})
+        run(f"xxl-model-s{seed}", "xxl", "model", seed, _predictions(examples, 0.2, seed=10 + seed))
+        run(f"xxl-prompt-s{seed}", "xxl", "prompt", seed, _predictions(examples, 0.9, seed=20 + seed))
     out = xgen("table", f"runs=[{tmp_path}]", "table=table8", f"spm_model={spm}").stdout
-    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in out.splitlines() if line.startswith("| ")}
-    assert "†" in rows[("XXL", "Δ P-M")] and "+40.0" in rows[("XXL", "Δ P-M")]
-    assert "†" not in rows[("BASE", "Δ P-M")] and "+0.0" in rows[("BASE", "Δ P-M")]
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line.split("|")[3].strip()
+            for line in out.splitlines() if line.startswith("| ")}
+    assert rows[("XXL", "Δ P-M")].startswith("+") and rows[("XXL", "Δ P-M")].endswith("†")
+    assert rows[("BASE", "Δ P-M")] == "+0.0"
     assert "- †: differs from its reference row at 95%: paired bootstrap over the evaluation examples" in out
     assert "1,000 resamples, seed 0" in out and "Welch's t-test over seeds" in out
 
-    # Without a tokenizer the table says what it could not test instead of guessing.
+    # Without a tokenizer, or with another one, the table says what it could not test.
     untested = xgen("table", f"runs=[{tmp_path}]", "table=table8").stdout
-    assert "†" not in untested.split("- ")[0]
+    assert "†" not in untested.split("\n- ")[0]
     assert "significance not tested for 2 SP-RG cell(s): no SentencePiece model found" in untested
+    other = tmp_path.parent / "other-spm"
+    other.mkdir()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(WORDS * 20), model_prefix=str(other / "spiece"), vocab_size=40, minloglevel=2,
+        num_threads=1, hard_vocab_limit=False)
+    wrong = xgen("table", f"runs=[{tmp_path}]", "table=table8", f"spm_model={other / 'spiece.model'}").stdout
+    assert "re-scored predictions do not reproduce the logged SP-ROUGE" in wrong

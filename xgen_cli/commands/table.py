@@ -128,5 +128,9 @@ class SpmResolver:
         # (and imports torch: a few seconds, paid once, only for tiny runs' significance tests).
         from xgen_cli.modeling.tiny import tiny_dir
 
-        spm = tiny_dir(OmegaConf.to_container(model, resolve=True).get("cache_dir", ".cache/xgen"), build) / "spiece.model"
+        cache_dir = Path(OmegaConf.to_container(model, resolve=True).get("cache_dir") or ".cache/xgen").expanduser()
+        hydra_yaml = run / ".hydra" / "hydra.yaml"
+        if not cache_dir.is_absolute() and hydra_yaml.is_file():  # relative to where the run was started
+            cache_dir = Path(OmegaConf.load(hydra_yaml).hydra.runtime.cwd) / cache_dir
+        spm = tiny_dir(cache_dir, build) / "spiece.model"
         return str(spm) if spm.is_file() else None

@@ -20,7 +20,7 @@ from xgen_cli.runs.frame import LOCATION_KEYS
 METRIC_LABELS = {"sp_rouge": "SP-RG", "lid_target": "LID_XX", "lid_en": "LID_EN", "ascii": "ASCII",
                  "distinct": "DISTINCT", "empty": "EMPTY", "loss": "LOSS", "step": "STEP", "n": "N"}
 SIZES = ("tiny", "small", "base", "large", "xl", "xxl")  # conf/model, smallest first
-# Row order of the paper's tables; names not listed follow in alphabetical order.
+# Row order of the paper's tables (and table=baselines' rows); names not listed follow alphabetically.
 METHODS = ("LEAD-64", "PROMPT", "MODEL", "TRANS-TRAIN", "TRANS-TEST", "MODEL+SUP", "MODEL+SUP-ALL")
 REMEDIES = ("", "MIX-UNSUP", "MIX-UNSUP-ALL", "IT-GIGAWORD", "IT-LM", "FP-EN", "FP")  # Table 11
 # Which way is better, for bold; None: no best (ASCII is wanted high for Latin scripts, low else).

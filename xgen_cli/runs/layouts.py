@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from xgen_cli.errors import XgenError
-from xgen_cli.runs.frame import Runs
+from xgen_cli.runs.frame import VALUE_COLUMNS, Runs
 from xgen_cli.runs.grid import (
     MARK_SIGNIFICANT,
+    METHODS,
     Cell,
     Table,
     aggregate,
@@ -44,7 +45,6 @@ TABLES = ("table8", "table10", "table11", "baselines", "pivot")
 PAPER_LANGS = ("en", "fr", "ru", "vi", "th")  # the columns of the paper's Tables 10 and 11
 PROMPT_LENGTH = 100  # the paper's default L (paper.md, Methods); tables 8 and baselines use it
 DELTA = "Δ P-M"
-BASELINE_ROWS = ("LEAD-64", "PROMPT", "MODEL", "TRANS-TRAIN", "TRANS-TEST", "MODEL+SUP", "MODEL+SUP-ALL")
 
 
 @dataclass
@@ -85,7 +85,7 @@ def build(kind: str, runs: Runs, options: Options, test: PairedTest | None = Non
         _add_deltas(table)
 
     table.preamble = [
-        f"{kind}: " + _TITLES[kind],
+        f"{kind}: " + _TITLES[kind].format(metrics=", ".join(metrics), rows=", ".join(rows), cols=", ".join(cols)),
         "selection: " + SELECTION_RULES[options.selection].format(source=runs.source_lang.upper()),
         "values x100; a cell is the mean over seeds ± their sample std; - = not evaluated",
     ]
@@ -95,8 +95,10 @@ def build(kind: str, runs: Runs, options: Options, test: PairedTest | None = Non
     if hidden:
         table.footnotes.append(f"also evaluated, not shown: {', '.join(lang.upper() for lang in hidden)} "
                                f"(langs=[{','.join(langs + hidden)}] shows them)")
+    if not table.rows:
+        table.footnotes.append(f"no finished run with a {options.selection!r} selection is a row of {kind}")
     if kind == "baselines":
-        absent = [m for m in BASELINE_ROWS if m not in {row[0] for row in table.rows}]
+        absent = [m for m in METHODS if m not in {row[0] for row in table.rows}]
         if absent:
             table.footnotes.append(f"no runs of {', '.join(absent)}")
     table.below = _below(kind, runs, frame, kept, options.selection)
@@ -108,7 +110,7 @@ _TITLES = {
     "table10": "PROMPT and MODEL per size and prompt length (paper Table 10)",
     "table11": "remedies for catastrophic forgetting per size (paper Table 11)",
     "baselines": "baselines and upper bounds, SP-RG (paper Figure 4 as a table)",
-    "pivot": "pivot",
+    "pivot": "{metrics} by {rows} x {cols}",
 }
 
 
@@ -116,7 +118,7 @@ def rows_of(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The frame rows a table is made of (the rest is listed under it)."""
     if kind == "pivot" or frame.empty:
         return frame
-    trained = frame["baseline"].isna() if "baseline" in frame else pd.Series(True, index=frame.index)
+    trained = frame["baseline"].isna()
     english = ~frame["method"].str.contains(r"\+SUP", regex=True)
     plain = trained & english & frame["base"].isin(["PROMPT", "MODEL"])
     default_length = (frame["base"] != "PROMPT") | (frame["prompt_length"] == PROMPT_LENGTH)
@@ -156,6 +158,9 @@ def _shape(kind: str, options: Options) -> tuple[list[str], list[str], list[str]
         return ["method", "size", *by], ["lang"], ["sp_rouge"]
     if not options.rows or not options.metrics:
         raise XgenError("table=pivot needs rows and a metric, e.g. rows=[size,method] cols=[lang] metric=sp_rouge")
+    unknown = [m for m in options.metrics if m not in VALUE_COLUMNS]
+    if unknown:
+        raise XgenError(f"unknown metric(s) {', '.join(unknown)}: use any of {', '.join(VALUE_COLUMNS)}")
     return [*options.rows, *by], list(options.cols), list(options.metrics)
 
 

@@ -25,6 +25,7 @@ from xgen_cli.runs.run_dir import RunDir
 
 RESAMPLES = 1000
 LEVEL = 0.95
+TOLERANCE = 0.01  # SP-ROUGE x100: re-scoring reproduces a run's logged value to float precision
 
 
 def paired_bootstrap(a: np.ndarray, b: np.ndarray, resamples: int = RESAMPLES, seed: int = 0) -> float:
@@ -86,8 +87,14 @@ class PairedTest:
             self._scores[key] = {str(r["id"]): scorer.score(r["prediction"], r["reference"]) for r in read_jsonl(path)}
         return self._scores[key]
 
-    def _mean_over_seeds(self, runs: list[tuple[str, int | None]], lang: str) -> dict[str, float]:
+    def _mean_over_seeds(self, runs: list[tuple[str, int | None]], lang: str, logged: list[float]) -> dict[str, float]:
         per_run = [self.per_example(run, step, lang) for run, step in runs]
+        for scores, value in zip(per_run, logged, strict=True):
+            # The re-scored predictions must give back the SP-ROUGE the run logged (exact in xgen's own
+            # runs); if not, the tokenizer is another one and the test would compare the wrong thing.
+            if not scores or abs(sum(scores.values()) / len(scores) - value) > TOLERANCE:
+                raise Untestable("re-scored predictions do not reproduce the logged SP-ROUGE (another "
+                                 "SentencePiece model? set spm_model=)")
         ids = set.intersection(*(set(s) for s in per_run))
         return {i: sum(s[i] for s in per_run) / len(per_run) for i in ids}
 
@@ -95,7 +102,7 @@ class PairedTest:
         """Raises Untestable (the reason) when predictions or a tokenizer are missing."""
         if any(step is None for _, step in (*a_runs, *b_runs)):
             raise Untestable("a run without a selected step")
-        a, b = self._mean_over_seeds(a_runs, lang), self._mean_over_seeds(b_runs, lang)
+        a, b = self._mean_over_seeds(a_runs, lang, a_values), self._mean_over_seeds(b_runs, lang, b_values)
         ids = sorted(set(a) & set(b))
         if not ids:
             raise Untestable("the two cells share no evaluation example")
