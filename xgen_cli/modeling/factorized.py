@@ -14,7 +14,6 @@ that using them with another backbone is a clear error instead of silent nonsens
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import torch
@@ -133,6 +132,3 @@ def load_subprompts(path: str | Path, backbone) -> tuple[dict[str, torch.Tensor]
 def missing_languages(index: dict, langs: list[str]) -> list[str]:
     return [lang for lang in langs if lang not in index["languages"]]
 
-
-def describe(index: dict) -> str:
-    return json.dumps({k: index[k] for k in ("languages", "tasks", "lang_length", "task_length")})
