@@ -9,6 +9,7 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
+from xgen_cli.data.resumable import ResumableLoader
 from xgen_cli.data.tasks import Pair
 
 IGNORE_INDEX = -100  # label positions the loss skips (padding)
@@ -59,7 +60,7 @@ class TrainData(L.LightningDataModule):
         self.pairs, self.batch_size, self.pad_id, self.seed = pairs, batch_size, pad_id, seed
 
     def train_dataloader(self) -> DataLoader:
-        stream = isinstance(self.pairs, IterableDataset)
-        return DataLoader(self.pairs, batch_size=self.batch_size, shuffle=not stream,
-                          generator=None if stream else torch.Generator().manual_seed(self.seed),
-                          collate_fn=Collator(self.pad_id), num_workers=0)
+        # Resumable: a run continued from a checkpoint draws the batches an uninterrupted one would.
+        return ResumableLoader(self.pairs, batch_size=self.batch_size, shuffle=not isinstance(self.pairs, IterableDataset),
+                               generator=torch.Generator().manual_seed(self.seed),
+                               collate_fn=Collator(self.pad_id), num_workers=0)
