@@ -1,6 +1,8 @@
 """The run directory: atomic files, the RunDir lifecycle, summary selection rules, the table."""
 
+import datetime
 import json
+import os
 import subprocess
 import sys
 
@@ -156,6 +158,110 @@ def test_run_dir_fail(tmp_path):
     assert summary is None and rows == []
     run.start(["train"], {"seed": 0})  # a failed run may be restarted in place
     assert run.status() == "running"
+
+
+def _pid_of_a_finished_process() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+def test_status_tells_crashed_from_running(tmp_path):
+    import socket
+
+    from xgen_cli.runs import run_dir
+
+    run = RunDir(tmp_path / "run")
+    run.start(["train"], {})
+    info = json.loads(run.run_json.read_text())
+    assert info["pid"] == os.getpid() and info["host"] == socket.gethostname() and info["attempt"] == 1
+    assert run.status() == "running"  # this process, alive, heartbeat fresh
+
+    other = RunDir(tmp_path / "other")
+    other.path.mkdir()
+    stale = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=run_dir.STALE_S + 5)).isoformat()
+    fresh = datetime.datetime.now(datetime.UTC).isoformat()
+    cases = [
+        ({"pid": _pid_of_a_finished_process(), "host": socket.gethostname(), "heartbeat": fresh}, "crashed"),
+        ({"pid": 1, "host": "another-node", "heartbeat": fresh}, "running"),  # can't see its pid: trust the beat
+        ({"pid": 1, "host": "another-node", "heartbeat": stale}, "crashed"),
+        ({"pid": os.getpid(), "host": socket.gethostname(), "heartbeat": stale}, "crashed"),
+        ({}, "crashed"),  # written by an xgen without liveness fields
+    ]
+    for fields, expected in cases:
+        atomic_write_json(other.run_json, {"status": "running", **fields})
+        assert other.status() == expected, fields
+    atomic_write_json(other.run_json, {"status": "done"})  # killed between summary.json and run.json
+    assert other.status() == "crashed"
+
+    with pytest.raises(XgenError, match=r"is in use by a live run \(pid \d+ on "):
+        RunDir(run.path).start(["train"], {})
+    run.interrupt("SIGTERM at step 37", "checkpoints/step=37.ckpt")
+    info = json.loads(run.run_json.read_text())
+    assert run.status() == "interrupted" and info["reason"] == "SIGTERM at step 37"
+    assert info["checkpoint"] == "checkpoints/step=37.ckpt" and info["finished"]
+    assert RunDir(run.path).start(["train", "again"], {}) == 2  # the lock went with interrupt()
+    info = json.loads(run.run_json.read_text())
+    assert info["attempts"] == [{**{k: v for k, v in info["attempts"][0].items() if k in (
+        "attempt_started", "finished", "pid", "host")}, "attempt": 1, "reason": "SIGTERM at step 37",
+        "status": "interrupted"}]
+
+
+def test_only_one_process_takes_a_run_folder(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.start(["train"], {})
+    code = (f"from xgen_cli.runs.run_dir import RunDir; RunDir({str(run.path)!r})._take_lock()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "is in use by another xgen process" in out.stderr
+    run.fail("stop")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_start_clears_temp_files_a_killed_writer_left(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.start(["train"], {})
+    run.fail("killed")
+    leftovers = [run.path / ".summary.json.x1.tmp", run.checkpoints / ".step=4.ckpt.x2.tmp",
+                 run.predictions / "step=2" / ".ru.jsonl.x3.tmp"]
+    for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"partial")
+    run.start(["train"], {})
+    assert not any(p.exists() for p in leftovers)
+    assert run.checkpoints.is_dir()
+
+
+def test_rewind_drops_rows_after_the_checkpoint_of_that_stage_only(tmp_path):
+    run = RunDir(tmp_path / "run")
+    rows = [row(2, "en", 1.0), row(2, "ru", 1.0), row(4, "en", 2.0), row(4, "ru", 2.0),
+            row(6, "en", 3.0), row(6, "en", 9.0, stage="intermediate")]
+    for r in rows:
+        run.log_metrics(r)
+    with open(run.metrics_jsonl, "a") as f:
+        f.write('{"step": 6, "stage": "main", "spl')  # torn by a kill
+    before = run.metrics_jsonl.read_text().splitlines()
+    assert run.rewind("main", 4) == 2
+    assert run.metrics_jsonl.read_text().splitlines() == before[:4] + [before[5]]  # kept lines byte for byte
+    assert run.rewind("main", 4) == 0
+    assert run.rewind("main", None) == 4 and run.read_metrics() == [rows[5]]
+    assert [p.name for p in run.path.iterdir()] == ["metrics.jsonl"]
+    assert RunDir(tmp_path / "none").rewind("main", None) == 0
+
+
+def test_check_target_names_what_is_wrong(tmp_path):
+    assert RunDir(tmp_path / "new" / "deeper").check_target() is False
+    assert not (tmp_path / "new").exists()  # the write probe undoes the folders it made
+    (tmp_path / "file").write_text("")
+    with pytest.raises(XgenError, match=r"cannot write the run folder .*/file/run \(Not a directory\)"):
+        RunDir(tmp_path / "file" / "run").check_target()
+    with pytest.raises(XgenError, match="is a file, not a folder"):
+        RunDir(tmp_path / "file").check_target()
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "notes.txt").write_text("mine")
+    with pytest.raises(XgenError, match="holds files but no xgen run: choose an empty or new hydra.run.dir"):
+        RunDir(tmp_path / "project").check_target()
+    (tmp_path / "hydra-only" / ".hydra").mkdir(parents=True)  # killed before run.json: a new run
+    (tmp_path / "hydra-only" / "train.log").write_text("")
+    assert RunDir(tmp_path / "hydra-only").check_target() is False
 
 
 def test_git_sha_outside_git(tmp_path):

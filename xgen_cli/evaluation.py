@@ -17,6 +17,7 @@ import torch
 from xgen_cli.data.batching import Collator
 from xgen_cli.data.example import Example
 from xgen_cli.data.tasks import Pair, TaggedPair, summarize
+from xgen_cli.interrupts import STOP
 from xgen_cli.metrics import score_language
 from xgen_cli.metrics.postprocess import remove_repeated_suffix
 from xgen_cli.runs.run_dir import RunDir
@@ -108,22 +109,44 @@ def format_progress(row: dict, seconds: float) -> str:
 
 
 class EvaluateEvery(L.Callback):
-    """Evaluate every `every` optimizer steps and once more at the end (paper: at each checkpoint)."""
+    """Evaluate every `every` optimizer steps and once more at the end (paper: at each checkpoint).
+
+    Resumable: a (step, language) already in the run's metrics.jsonl for this stage and split is
+    not evaluated again. A stop signal (xgen_cli/interrupts.py) is honoured between languages, so
+    the checkpoint is saved without waiting for the rest; the evaluation it cut short is finished
+    when training resumes at that step. Evaluation draws no random numbers (beam search, dropout
+    off), so skipping or finishing one leaves the training that follows unchanged.
+    """
 
     def __init__(self, evaluator: Evaluator, every: int, run: RunDir | None):
         self.evaluator, self.every, self.run = evaluator, every, run
-        self.done_steps: set[int] = set()
+        self.logged: set[tuple[int, str]] = set()
 
-    def _maybe(self, trainer: L.Trainer, module, force: bool) -> None:
+    def setup(self, trainer, pl_module, stage) -> None:
+        if self.run is not None:
+            self.logged = {(r["step"], r["lang"]) for r in self.run.read_metrics()
+                           if r.get("stage") == self.evaluator.stage and r.get("split") == self.evaluator.split}
+
+    def _evaluate(self, trainer: L.Trainer, module, due: bool) -> None:
         step = trainer.global_step
-        if step in self.done_steps or not trainer.is_global_zero:
+        if not due or not trainer.is_global_zero:
             return
-        if force or (self.every > 0 and step > 0 and step % self.every == 0):
-            self.done_steps.add(step)
-            self.evaluator.evaluate(module, step, self.run)
+        for lang in self.evaluator.examples:
+            if (step, lang) in self.logged:
+                continue
+            if STOP:
+                return
+            self.evaluator.evaluate(module, step, self.run, langs=[lang])
+            self.logged.add((step, lang))
+
+    def _due(self, step: int) -> bool:
+        return self.every > 0 and step > 0 and step % self.every == 0
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self._evaluate(trainer, pl_module, self._due(trainer.global_step))
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        self._maybe(trainer, pl_module, force=False)
+        self._evaluate(trainer, pl_module, self._due(trainer.global_step))
 
     def on_train_end(self, trainer, pl_module) -> None:
-        self._maybe(trainer, pl_module, force=True)
+        self._evaluate(trainer, pl_module, True)

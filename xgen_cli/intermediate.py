@@ -6,6 +6,10 @@ generation. The stage evaluates its own teacher-forced validation loss every `ev
 (one metrics row per language, `stage: intermediate`, generation metrics null), keeps the checkpoint
 best by that loss (`checkpoints/intermediate/best.ckpt`), and the main stage starts from it with a
 fresh optimizer. Both stages write into one run directory; summary.json selects on the main stage.
+
+Resumable like the main stage: the stage's checkpoints live in `checkpoints/intermediate/`, a
+restarted run continues the stage from its latest one (a finished stage just reloads), and the
+best-so-far is read back from the stage's metrics rows.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import sys
 import lightning as L
 import torch
 
+from xgen_cli.checkpoints import StepCheckpoints, resume_stage
 from xgen_cli.data.batching import Collator, TrainData
 from xgen_cli.data.mixing import remedy_langs, tokenize_docs
 from xgen_cli.data.mixture import Generated, Labelled, Mixture
@@ -76,13 +81,14 @@ class IntermediateStage:
                                       total=steps * batch_size * accumulate_grad_batches, seed=seed)
         print(f"[{STAGE}] {self.spec['name']}: {steps} steps; draws per source {draws.counts()}", file=sys.stderr,
               flush=True)
-        best_path = run.checkpoints / STAGE / "best.ckpt"
-        tracker = BestValidationLoss(validation, self.spec["eval_every"], run, best_path, batch_size, bf16,
+        folder = run.checkpoints / STAGE
+        tracker = BestValidationLoss(validation, self.spec["eval_every"], run, folder / "best.ckpt", batch_size, bf16,
                                      tokenizer.pad_token_id)
-        build_trainer(trainer, max_steps=steps, root_dir=run.path, callbacks=[tracker],
+        build_trainer(trainer, max_steps=steps, root_dir=run.path,
+                      callbacks=[tracker, StepCheckpoints(folder, self.spec["eval_every"], keep=1, stage=STAGE)],
                       accumulate_grad_batches=accumulate_grad_batches).fit(
-            module, TrainData(draws, batch_size, tokenizer.pad_token_id))
-        state = torch.load(best_path, map_location="cpu", weights_only=True)
+            module, TrainData(draws, batch_size, tokenizer.pad_token_id), ckpt_path=resume_stage(run, STAGE, folder))
+        state = torch.load(tracker.best_path, map_location="cpu", weights_only=True)
         module.load_state_dict(state["state_dict"], strict=module.checkpoint_keys() is None)
         print(f"[{STAGE}] best at step {tracker.best_step} (validation loss {tracker.best_loss:.3f}); "
               "the main stage starts from it", file=sys.stderr, flush=True)
@@ -112,6 +118,18 @@ class BestValidationLoss(L.Callback):
         self.validation, self.every, self.run, self.best_path = validation, every, run, best_path
         self.batch_size, self.bf16, self.pad_id = batch_size, bf16, pad_id
         self.best_loss, self.best_step, self.done_steps = float("inf"), None, set()
+
+    def setup(self, trainer, pl_module, stage) -> None:
+        # A resumed stage: the steps already evaluated, and the best of them, from metrics.jsonl.
+        by_step: dict[int, list[tuple[float, int]]] = {}
+        for row in self.run.read_metrics():
+            if row.get("stage") == STAGE and row.get("loss") is not None:
+                by_step.setdefault(row["step"], []).append((row["loss"], row["n"]))
+        self.done_steps = set(by_step)
+        for step, losses in sorted(by_step.items()):
+            mean = sum(loss * n for loss, n in losses) / sum(n for _, n in losses)
+            if mean < self.best_loss:
+                self.best_loss, self.best_step = mean, step
 
     def _evaluate(self, trainer: L.Trainer, module) -> None:
         step = trainer.global_step

@@ -38,8 +38,16 @@ def uses_bf16(trainer: dict) -> bool:
 
 def build_trainer(trainer: dict, *, max_steps: int, root_dir: str | Path, callbacks=(), logger=None,
                   accumulate_grad_batches: int = 1, progress_bar: bool = True) -> L.Trainer:
+    from lightning.pytorch.plugins.environments import SLURMEnvironment
+
+    from xgen_cli.checkpoints import AtomicCheckpointIO
+
     # Lightning's start-up banners (GPU available, tips) would print twice through Hydra's logging.
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    # Checkpoints are renamed into place from a temp file beside them (xgen_cli/checkpoints.py).
+    # Under SLURM, stop signals are xgen's (xgen_cli/interrupts.py): Lightning's auto-requeue would
+    # write its own checkpoint outside the run's checkpoint folder.
+    plugins = [AtomicCheckpointIO()] + ([SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else [])
     return L.Trainer(
         accelerator=trainer["accelerator"], devices=trainer["devices"], strategy=trainer["strategy"],
         precision=resolve_precision(trainer["precision"], trainer["accelerator"]),
@@ -47,7 +55,8 @@ def build_trainer(trainer: dict, *, max_steps: int, root_dir: str | Path, callba
         # Evaluation is xgen's own (generation + metrics, EvaluateEvery), not Lightning's val loop.
         limit_val_batches=0, num_sanity_val_steps=0,
         callbacks=list(callbacks), logger=logger if logger is not None else False,
-        enable_checkpointing=any(isinstance(c, L.pytorch.callbacks.ModelCheckpoint) for c in callbacks),
+        enable_checkpointing=any(isinstance(c, L.pytorch.callbacks.Checkpoint) for c in callbacks),
+        plugins=plugins,
         enable_progress_bar=progress_bar, enable_model_summary=False, log_every_n_steps=10,
         default_root_dir=str(root_dir),
     )

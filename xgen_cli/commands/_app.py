@@ -1,21 +1,46 @@
-"""What every command shares at its entry: the Hydra app decorator and the user-error boundary."""
+"""What every command shares at its entry: the Hydra app decorator, the user-error boundary, and the
+gate that checks a run folder before Hydra writes into it."""
 
 from __future__ import annotations
 
 import functools
+import os
+import secrets
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import hydra
-from omegaconf import DictConfig
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from xgen_cli.errors import XgenError
 
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 
 
+@functools.cache
+def _random_tag() -> str:
+    """Default run folders end in `${random_tag:}`: two runs started in the same second (the folder
+    name's resolution) must not share a folder. Drawn at the first use in a process (not at import,
+    which a forked process shares with its parent) and the same at every later use."""
+    return secrets.token_hex(2)
+
+
+OmegaConf.register_new_resolver("random_tag", _random_tag, replace=True)
+
+# Config keys a resumed run may change: where built backbones are cached, and resume= itself.
+RESUME_MAY_DIFFER = ("cache_dir", "resume")
+
+
+def report(command: str, exc: XgenError) -> NoReturn:
+    print(f"xgen {command}: error: {exc}", file=sys.stderr)
+    sys.exit(2)
+
+
 def xgen_app(config_name: str):
-    """`@hydra.main` on conf/<config_name>.yaml, printing an XgenError as one line with exit 2."""
+    """`@hydra.main` on conf/<config_name>.yaml, printing an XgenError as one line with exit 2, and
+    expanding `resume=<run dir>` (see `expand_resume`) before Hydra reads the command line."""
 
     def decorate(run):
         @functools.wraps(run)
@@ -23,12 +48,117 @@ def xgen_app(config_name: str):
             try:
                 run(cfg)
             except XgenError as exc:
-                print(f"xgen {config_name}: error: {exc}", file=sys.stderr)
-                sys.exit(2)
+                report(config_name, exc)
 
-        return hydra.main(version_base="1.3", config_path=CONF_DIR, config_name=config_name)(task)
+        hydra_main = hydra.main(version_base="1.3", config_path=CONF_DIR, config_name=config_name)(task)
+
+        @functools.wraps(run)
+        def main() -> None:
+            try:
+                sys.argv = expand_resume(sys.argv)
+            except XgenError as exc:
+                report(config_name, exc)
+            hydra_main()
+
+        return main
 
     return decorate
+
+
+def _quote(value: str) -> str:
+    # A path holding Hydra's syntax characters (`step=4`, spaces, brackets) must be quoted.
+    plain = all(c.isalnum() or c in "/._-~+@" for c in value)
+    return value if plain else "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def expand_resume(argv: list[str]) -> list[str]:
+    """`xgen train resume=<dir> [overrides]` runs that folder's saved overrides (its
+    .hydra/overrides.yaml), then the given ones, into `hydra.run.dir=<dir>`: the same command as
+    the first attempt's, so the gate finds the config unchanged and the run resumes."""
+    given = [a for a in argv[1:] if a.startswith("resume=")]
+    if not given:
+        return argv
+    folder = Path(given[-1].partition("=")[2].strip("'\"")).expanduser()
+    saved = folder / ".hydra" / "overrides.yaml"
+    if not saved.is_file():
+        raise XgenError(f"resume={folder}: no .hydra/overrides.yaml there: point resume= at a folder written by xgen train")
+    if any(a.startswith("hydra.run.dir=") for a in argv[1:]):
+        raise XgenError("resume=<dir> continues the run in its own folder: drop hydra.run.dir=")
+    overrides = [o for o in OmegaConf.to_container(OmegaConf.load(saved)) if not o.startswith("resume=")]
+    return [argv[0], *overrides, *argv[1:], f"hydra.run.dir={_quote(str(folder))}"]
+
+
+def _flat(node, prefix: str = "") -> dict:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            out.update(_flat(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: node}
+
+
+def config_differences(saved: dict, new: dict) -> list[str]:
+    """`key: old -> new` for every key whose (unresolved) value differs, RESUME_MAY_DIFFER aside."""
+    a, b = _flat(saved), _flat(new)
+    keys = sorted(k for k in a.keys() | b.keys() if k.split(".")[0] not in RESUME_MAY_DIFFER)
+    return [f"{k}: {a.get(k, '(absent)')} -> {b.get(k, '(absent)')}" for k in keys if a.get(k) != b.get(k)]
+
+
+class RunFolderGate(Callback):
+    """Checks a run's folder before Hydra writes into it (`hydra.callbacks` in the command's YAML).
+
+    Hydra calls `on_run_start` after composing the config and before `run_job` creates the folder
+    and writes .hydra/ into it, so a refused run leaves no trace: a config error creates no folder,
+    and a finished run's .hydra/ is never overwritten. In order: the command's config checks; the
+    folder (a finished run, a live one, one that is not a run's, one that cannot be written: see
+    RunDir.check_target); for an unfinished run, the config must equal the saved one (else an error
+    naming the differing keys), and Hydra is told not to rewrite .hydra/ (the first attempt's stays).
+    `hydra.run.dir` is resolved here once and pinned, so the folder checked is the folder used.
+    Multirun jobs are not gated (Hydra offers no hook before it writes a job's folder); the task's
+    own checks (RunDir.start) still refuse a finished or live run there.
+    """
+
+    def __init__(self, command: str, problems: str | None = None):
+        self.command, self.problems = command, problems
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        if os.environ.get("LOCAL_RANK", "0") != "0":  # a DDP rank Lightning started: rank 0 checked
+            return
+        try:
+            self._check(config)
+        except XgenError as exc:
+            report(self.command, exc)  # SystemExit: Hydra turns other exceptions from callbacks into warnings
+
+    def _check(self, config: DictConfig) -> None:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.utils import get_method
+
+        from xgen_cli.config_checks import check
+        from xgen_cli.runs.run_dir import RunDir
+
+        HydraConfig.instance().set_config(config)  # for ${hydra:...} in the folder's name
+        if self.problems:
+            check(get_method(self.problems)(config))
+        folder = str(config.hydra.run.dir)
+        with read_write(config.hydra), open_dict(config.hydra):
+            config.hydra.run.dir = folder
+        if not RunDir(folder).check_target():
+            return
+        saved_file = Path(folder) / ".hydra" / "config.yaml"
+        try:
+            saved = OmegaConf.to_container(OmegaConf.load(saved_file))
+        except Exception as e:
+            raise XgenError(f"cannot read {saved_file} ({type(e).__name__}), so cannot tell whether this run may "
+                            "continue there: restore it or choose another hydra.run.dir") from None
+        new = OmegaConf.to_container(config)
+        new.pop("hydra")
+        differences = config_differences(saved, new)
+        if differences:
+            shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
+            raise XgenError(f"{folder} holds an unfinished run with another config ({shown}): continue it with "
+                            f"xgen {self.command} resume={folder}, or choose another hydra.run.dir")
+        with read_write(config.hydra), open_dict(config.hydra):
+            config.hydra.output_subdir = None
 
 
 def output_dir() -> Path:

@@ -113,10 +113,14 @@ def eval_predictions(cfg: DictConfig, run: RunDir) -> list[dict]:
 
 
 def eval_run(cfg: DictConfig, run: RunDir) -> list[dict]:
-    """Rebuild the run's backbone and method from its own config, load a checkpoint, evaluate."""
-    import hydra
-    import torch
+    """Rebuild the run's backbone and method from its own config, load a checkpoint, evaluate.
 
+    The checkpoint: checkpoint=<file>, else the run's latest, by the global_step stored inside each
+    file (not by name: a resumed or interrupted run's newest state need not be last.ckpt's name).
+    """
+    import hydra
+
+    from xgen_cli.checkpoints import latest_checkpoint, load_weights, read_checkpoint
     from xgen_cli.evaluation import Evaluator
     from xgen_cli.metrics import SpRouge
     from xgen_cli.modeling.backbone import load_backbone
@@ -125,17 +129,24 @@ def eval_run(cfg: DictConfig, run: RunDir) -> list[dict]:
 
     source = Path(cfg.run)
     trained = OmegaConf.load(source / ".hydra" / "config.yaml")
-    checkpoint = Path(cfg.checkpoint) if cfg.checkpoint else source / "checkpoints" / "last.ckpt"
-    if not checkpoint.is_file():
-        raise XgenError(f"{checkpoint} does not exist: give checkpoint=<file.ckpt> of that run")
+    if cfg.checkpoint:
+        checkpoint = Path(cfg.checkpoint)
+    else:
+        latest = latest_checkpoint(source / "checkpoints")
+        if latest is None:
+            raise XgenError(f"{source / 'checkpoints'} holds no readable checkpoint: give checkpoint=<file.ckpt>")
+        checkpoint = latest[0]
+    state = read_checkpoint(checkpoint)
     container = OmegaConf.to_container(trained, resolve=True)
     name_or_path = resolve_name_or_path(container["model"], trained.cache_dir, container["trainer"])
     backbone, tokenizer = load_backbone(name_or_path)
     method = hydra.utils.instantiate(trained.method, backbone=backbone, tokenizer=tokenizer, seed=trained.seed,
                                      _convert_="all")
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    method.load_state_dict(state["state_dict"], strict=method.checkpoint_keys() is None)
-    step = int(state.get("global_step", 0))
+    identity = RunDir(source).read_run_json().get("identity", {}) if (source / "run.json").is_file() else {}
+    described = ", ".join(f"{k}={identity[k]}" for k in ("model", "method", "prompt_length") if identity.get(k) is not None)
+    load_weights(method, state, checkpoint, f"the run's model ({described})")
+    step = int(state["global_step"])
+    print(f"[eval] {checkpoint} (step {step})", file=sys.stderr)
     corpus = hydra.utils.instantiate(trained.data.corpus)
     examples = {lang: corpus.examples(lang, cfg.split, cfg.data.eval_examples)
                 for lang in cfg.langs or trained.data.eval_langs}

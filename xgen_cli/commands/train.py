@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from xgen_cli.commands._app import output_dir, run_identity, xgen_app
 from xgen_cli.config_checks import check, train_problems
+from xgen_cli.interrupts import stop_cleanly
 from xgen_cli.runs.run_dir import RunDir
 from xgen_cli.runs.summary import build_summary
 from xgen_cli.runs.table import format_language_table, method_label
@@ -23,11 +24,8 @@ def main(cfg: DictConfig) -> None:
     run = RunDir(output_dir())
     identity = run_identity(cfg)
     run.start(sys.argv, identity)
-    try:
+    with stop_cleanly(run):  # failed / interrupted (checkpoint saved, exit 128+signal) in run.json
         summary = train(cfg, run, identity)
-    except BaseException as exc:
-        run.fail(f"{type(exc).__name__}: {exc}")
-        raise
     print(format_language_table({method_label(identity): summary}, selection="target"))
     print(f"run directory: {run.path}")
 
@@ -36,8 +34,8 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     # Heavy imports here, not at module top: `xgen train --help` / `--cfg` must not load torch.
     import hydra
     import lightning as L
-    from lightning.pytorch.callbacks import ModelCheckpoint
 
+    from xgen_cli.checkpoints import StepCheckpoints, resume_stage
     from xgen_cli.data.batching import TrainData
     from xgen_cli.data.corpus import load_task_data
     from xgen_cli.data.mixing import read_mixing_texts, tokenize_docs, training_mixture
@@ -99,15 +97,15 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     sp_rouge = SpRouge(cfg.metrics.spm_model or spm_model_file(name_or_path))
     evaluator = Evaluator(eval_examples, tokenizer, sp_rouge, bf16=bf16, max_new_tokens=cfg.max_new_tokens,
                           **lengths, **container["eval"])
-    checkpoints = ModelCheckpoint(dirpath=run.checkpoints, every_n_train_steps=cfg.eval_every, save_last=True,
-                                  save_top_k=cfg.keep_checkpoints, monitor=None)
+    checkpoints = StepCheckpoints(run.checkpoints, cfg.eval_every, cfg.keep_checkpoints, stage="main")
     logger = hydra.utils.instantiate(cfg.logger) if cfg.logger.get("_target_") else None
     trainer = build_trainer(container["trainer"], max_steps=cfg.steps, root_dir=run.path, logger=logger,
                             callbacks=[EvaluateEvery(evaluator, cfg.eval_every, run), checkpoints],
                             accumulate_grad_batches=cfg.accumulate_grad_batches)
 
     # Run.
-    trainer.fit(method, TrainData(draws, cfg.batch_size, tokenizer.pad_token_id))
+    trainer.fit(method, TrainData(draws, cfg.batch_size, tokenizer.pad_token_id),
+                ckpt_path=resume_stage(run, "main", run.checkpoints))  # None: from step 0
 
     # Save: summary.json last, atomically; its presence means "finished".
     summary = build_summary(run.read_metrics(), identity, source_lang=cfg.source_lang)

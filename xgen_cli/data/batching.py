@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import DataLoader, Dataset
 
+from xgen_cli.data.resumable import ResumableLoader
 from xgen_cli.data.tasks import Pair, TaggedPair
 
 IGNORE_INDEX = -100  # label positions the loss skips (padding)
@@ -34,16 +35,12 @@ class Collator:
 
 
 class TrainData(L.LightningDataModule):
-    """Batches of a Mixture in draw order (the mixture does its own seeded shuffling).
+    """Batches of a Mixture in draw order (the mixture does its own seeded shuffling)."""
 
-    `start` skips the first draws: a resumed run starts where its checkpoint stopped.
-    """
-
-    def __init__(self, draws: Dataset, batch_size: int, pad_id: int, start: int = 0):
+    def __init__(self, draws: Dataset, batch_size: int, pad_id: int):
         super().__init__()
-        self.draws, self.batch_size, self.pad_id, self.start = draws, batch_size, pad_id, start
+        self.draws, self.batch_size, self.pad_id = draws, batch_size, pad_id
 
     def train_dataloader(self) -> DataLoader:
-        draws = Subset(self.draws, range(self.start, len(self.draws))) if self.start else self.draws
-        return DataLoader(draws, batch_size=self.batch_size, shuffle=False, collate_fn=Collator(self.pad_id),
-                          num_workers=0)
+        # Resumable: a run continued from a checkpoint trains on the draws an uninterrupted one would.
+        return ResumableLoader(self.draws, self.batch_size, Collator(self.pad_id))

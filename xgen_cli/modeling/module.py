@@ -62,13 +62,19 @@ class Seq2SeqModule(L.LightningModule):
         keep = self.checkpoint_keys()
         if keep is not None:
             checkpoint["state_dict"] = {k: v for k, v in checkpoint["state_dict"].items() if k in keep}
-        # RNG state, so a resumed run draws the same batches and dropout masks as an uninterrupted one.
-        # Stored as tensors and plain values so `torch.load(weights_only=True)` can read it back.
+        # RNG state, so a resumed run draws the same dropout masks as an uninterrupted one (the
+        # batches' order is the data loader's own state: xgen_cli/data/resumable.py). Stored as
+        # tensors and plain values so `torch.load(weights_only=True)` can read it back.
         kind, keys, pos, has_gauss, gauss = np.random.get_state()
         checkpoint["xgen_rng"] = {"python": random.getstate(), "torch": torch.get_rng_state(),
                                   "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss]}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            checkpoint["xgen_rng"]["cuda"] = torch.cuda.get_rng_state_all()  # dropout on GPU draws from these
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        # Lightning calls this while restoring, before the fit loop starts: no training draw comes
+        # between the restored state and the first resumed step (Lightning's own sanity check runs
+        # under isolate_rng, and the data loader draws from its own generator).
         rng = checkpoint.get("xgen_rng")
         if rng:
             version, state, gauss = rng["python"]
@@ -76,3 +82,6 @@ class Seq2SeqModule(L.LightningModule):
             kind, keys, pos, has_gauss, cached = rng["numpy"]
             np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
             torch.set_rng_state(rng["torch"])
+            cuda = rng.get("cuda")
+            if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+                torch.cuda.set_rng_state_all(cuda)

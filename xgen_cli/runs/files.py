@@ -7,15 +7,20 @@ A run can be killed at any moment (preemption, OOM, Ctrl-C). The guarantees:
 - `append_jsonl`: each row is one line written by one `write` call and fsynced, so a crash loses
   at most the row being written; a torn last line is fenced off by the next append and reported
   with its line number by `read_jsonl`.
+Temp files are named `.<name>.<random>.tmp` beside their target (checkpoints too, see
+xgen_cli/checkpoints.py); a process killed mid-write leaves one behind, and `remove_temp_files`
+clears them when the run folder is next opened.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from xgen_cli.errors import XgenError
 
@@ -44,25 +49,49 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Replace `path` with `text` (UTF-8) atomically; creates parent directories."""
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
+    """A binary file that replaces `path` atomically when the block ends without an exception.
+
+    The temp file lives in `path`'s own folder: `os.replace` is atomic only within one filesystem
+    (a temp file in /tmp would be copied, not renamed, onto a run folder on another disk).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     _fsync_dir(path.parent)
+
+
+def remove_temp_files(directory: str | os.PathLike) -> list[Path]:
+    """Delete the `.<name>.<random>.tmp` files that killed writers left under `directory`.
+
+    Only call this on a folder no live process writes to (RunDir.start holds its lock).
+    """
+    removed = []
+    for tmp in Path(directory).rglob(".*.tmp"):
+        if tmp.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Replace `path` with `text` (UTF-8) atomically; creates parent directories."""
+    data = text.encode("utf-8")
+    with atomic_writer(path) as f:
+        f.write(data)
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
