@@ -50,6 +50,13 @@ def test_draws_carry_their_task_and_language():
     assert tags == {("summarize", "en"), ("span_corruption", "ru"), ("span_corruption", "th")}
 
 
+def test_a_pass_over_the_pairs_skips_those_whose_draws_went_elsewhere():
+    mixture = _mixture(0.3, len(PAIRS) * 200, seed=4)
+    supervised = [mixture[i] for i in range(len(mixture)) if mixture[i].task == "summarize"]
+    seen = {tuple(p.input_ids) for p in supervised}
+    assert seen == {tuple(p.input_ids) for p in PAIRS}  # every pair comes, in some pass
+
+
 def test_labelled_pairs_are_each_seen_once_per_epoch_in_a_new_order():
     mixture = Mixture([Labelled("summarize", 1.0, PAIRS)], total=3 * len(PAIRS), seed=0)
     epochs = [[mixture[e * len(PAIRS) + j] for j in range(len(PAIRS))] for e in range(3)]

@@ -79,8 +79,7 @@ class IntermediateStage:
         steps = self.spec["steps"]
         draws, validation = self.data(tokenizer, max_input_tokens=max_input_tokens, max_target_tokens=max_target_tokens,
                                       total=steps * batch_size * accumulate_grad_batches, seed=seed)
-        print(f"[{STAGE}] {self.spec['name']}: {steps} steps; draws per source {draws.counts()}", file=sys.stderr,
-              flush=True)
+        print(f"[{STAGE}] {self.spec['name']}: {steps} steps", file=sys.stderr, flush=True)
         folder = run.checkpoints / STAGE
         tracker = BestValidationLoss(validation, self.spec["eval_every"], run, folder / "best.ckpt", batch_size, bf16,
                                      tokenizer.pad_token_id)
@@ -92,7 +91,8 @@ class IntermediateStage:
         module.load_state_dict(state["state_dict"], strict=module.checkpoint_keys() is None)
         print(f"[{STAGE}] best at step {tracker.best_step} (validation loss {tracker.best_loss:.3f}); "
               "the main stage starts from it", file=sys.stderr, flush=True)
-        return {"task": self.spec["name"], "steps": steps, "best_step": tracker.best_step, "best_loss": tracker.best_loss}
+        return {"task": self.spec["name"], "steps": steps, "best_step": tracker.best_step, "best_loss": tracker.best_loss,
+                "draws": draws.counts()}
 
 
 @torch.no_grad()

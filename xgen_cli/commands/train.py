@@ -84,7 +84,6 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     docs = {lang: tokenize_docs(tokenizer, texts, cfg.max_input_tokens) for lang, texts in mixing_texts.items()}
     draws = training_mixture(train_pairs, cfg.train_lang, mixing, docs, tokenizer, **lengths,
                              total=cfg.steps * cfg.batch_size * cfg.accumulate_grad_batches, seed=cfg.seed)
-    print(f"[train] draws per source: {draws.counts()}", file=sys.stderr, flush=True)
 
     # Intermediate stage (IT-LM, IT-GIGAWORD): the main stage starts from its best checkpoint.
     stages = {}
@@ -109,7 +108,9 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
 
     # Save: summary.json last, atomically; its presence means "finished".
     summary = build_summary(run.read_metrics(), identity, source_lang=cfg.source_lang)
-    summary["training"] = {"precision": precision, "draws": draws.counts(), **stages}
+    counts = draws.counts()
+    print(f"[train] draws per source: {counts}", file=sys.stderr, flush=True)
+    summary["training"] = {"precision": precision, "draws": counts, **stages}
     summary["data"] = {"skipped_lines": corpus.skipped}  # data.on_bad_line=skip: bad lines per file
     run.finish(summary)
     return summary

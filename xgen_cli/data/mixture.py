@@ -8,17 +8,20 @@ comes from one source, chosen with the sources' weights:
 MIX-UNSUP at rate kappa (paper.md, Remedies) is `Labelled` with weight 1 - kappa beside one
 `Generated` span-corruption source per target language, sharing kappa equally.
 
-Every draw is decided up front and addressed by its index (draw i uses its own RNG, seeded by
-(seed, i)), so a run is reproducible by seed, the number of examples each source contributes is
-known before training starts, and a resumed run can start at draw k without replaying the first k.
+Every draw is addressed by its index alone: which source draw i comes from is read from a block
+of choices seeded by (seed, i // BLOCK), a supervised draw i takes position i % n of the pairs'
+permutation for pass i // n (so a pass skips the pairs whose draws went to other sources: about
+kappa of them), and an unsupervised draw uses its own RNG seeded by (seed, i). So a run is
+reproducible by seed, nothing grows with the run's length (a 100K-step run costs what a 100-step
+one does until it trains), and a resumed run starts at draw k without replaying the first k.
 """
 
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from torch.utils.data import Dataset
@@ -35,11 +38,10 @@ class Labelled:
     pairs: Sequence[Pair]
     lang: str | None = None
 
-    def draw(self, k: int, seed: int, rng: random.Random) -> Pair:
-        """The k-th draw from this source (k counts this source's draws only)."""
-        epoch, j = divmod(k, len(self.pairs))
-        order = np.random.default_rng([seed, epoch]).permutation(len(self.pairs))
-        return self.pairs[int(order[j])]
+    def draw(self, i: int, seed: int, rng: random.Random) -> Pair:
+        """Draw i: position i % n of pass i // n's seeded permutation."""
+        epoch, j = divmod(i, len(self.pairs))
+        return self.pairs[int(_permutation(len(self.pairs), seed, epoch)[j])]
 
 
 @dataclass
@@ -52,11 +54,19 @@ class Generated:
     task: Callable[[list[int], random.Random], Pair]
     lang: str | None = None
 
-    def draw(self, k: int, seed: int, rng: random.Random) -> Pair:
+    def draw(self, i: int, seed: int, rng: random.Random) -> Pair:
         return self.task(self.docs[rng.randrange(len(self.docs))], rng)
 
 
 Source = Labelled | Generated
+
+
+BLOCK = 4096  # draws whose sources are chosen together (one numpy call instead of 4096)
+
+
+@lru_cache(maxsize=4)
+def _permutation(n: int, seed: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(n)
 
 
 class Mixture(Dataset):
@@ -69,26 +79,30 @@ class Mixture(Dataset):
             raise ValueError(f"mixture sources without data: {', '.join(empty)}")
         self.sources, self.total, self.seed = sources, total, seed
         weights = np.array([s.weight for s in sources], dtype=np.float64)
-        self.choice = np.random.default_rng(seed).choice(len(sources), size=total, p=weights / weights.sum())
-        # within[i]: how many earlier draws came from the same source, so Labelled walks its order.
-        self.within = np.zeros(total, dtype=np.int64)
-        for index in range(len(sources)):
-            where = np.flatnonzero(self.choice == index)
-            self.within[where] = np.arange(len(where))
+        self.p = weights / weights.sum()
+        self._block = lru_cache(maxsize=2)(self._choices)
+
+    def _choices(self, block: int) -> np.ndarray:
+        """The source of each draw of block `block`."""
+        return np.random.default_rng([self.seed, block]).choice(len(self.sources), size=BLOCK, p=self.p)
 
     def __len__(self) -> int:
         return self.total
 
     def __getitem__(self, i: int) -> TaggedPair:
-        source = self.sources[self.choice[i]]
+        source = self.sources[self._block(i // BLOCK)[i % BLOCK]]
         # A string seed is hashed with SHA-512 by `random`, so it is stable across processes.
-        pair = source.draw(int(self.within[i]), self.seed, random.Random(f"{self.seed}:{i}"))
+        pair = source.draw(i, self.seed, random.Random(f"{self.seed}:{i}"))
         return TaggedPair(*pair, task=source.name, lang=source.lang)
 
     def counts(self) -> dict[str, int]:
-        """Draws per source, labelled `name` or `name/lang`: what the run will train on."""
-        tally = Counter(self.choice.tolist())
-        return {_label(s): tally.get(i, 0) for i, s in enumerate(self.sources)}
+        """Draws per source over the whole run, labelled `name` or `name/lang` (a numpy call per
+        BLOCK draws: a second or so for the paper's 3.2M)."""
+        tally = np.zeros(len(self.sources), dtype=np.int64)
+        for block in range(0, (self.total + BLOCK - 1) // BLOCK):
+            size = min(BLOCK, self.total - block * BLOCK)
+            tally += np.bincount(self._choices(block)[:size], minlength=len(self.sources))
+        return {_label(s): int(tally[k]) for k, s in enumerate(self.sources)}
 
 
 def _label(source: Source) -> str:
