@@ -192,7 +192,7 @@ def test_a_missing_seed_and_an_interrupted_run_are_marked_not_dropped(xgen, tmp_
     assert rows[("XXL", "MODEL", "-")]["RU SP-RG"] == "27.0 ± 0.3 (n=2)"  # 26.8 and 27.2
     assert rows[("XXL", "PROMPT", "100")]["RU SP-RG"] == "**29.2 ± 1.0**"
     assert "- (n=k): the mean of k seeds, where the table's other cells have 3" in md
-    assert "- <root>/model-s2: interrupted (SIGTERM (preempted))" in md
+    assert "- <root>/model-s2: interrupted (SIGTERM (preempted)" in md  # then host and pid, where run.json has them
 
 
 def test_runs_differing_beyond_the_seed_in_one_cell_are_an_error_naming_the_keys(xgen, tmp_path):
