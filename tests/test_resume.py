@@ -187,3 +187,29 @@ def test_eval_picks_the_newest_checkpoint_by_its_step_and_names_misfits(server, 
     assert code == 2 and re.fullmatch(
         rf"xgen eval: error: {ckpts}/z.ckpt is not a readable checkpoint \(truncated or not a checkpoint: .+\): "
         r"give checkpoint=<another file.ckpt> or delete it", err.strip().splitlines()[-1])
+
+
+# A two-stage run with every remedy that draws data: IT-LM first, then prompt tuning mixed with
+# span corruption. Stopped once in each stage, it must end as an uninterrupted run does.
+TWO_STAGES = RUN + ["intermediate=lm", "intermediate.steps=4", "intermediate.eval_every=2",
+                    "intermediate.validation_docs=4", "mixing=unsup", "mixing.rate=0.3"]
+
+
+@pytest.mark.parametrize(("signum", "when"), [(signal.SIGKILL, "[intermediate step 4] ru"),
+                                              (signal.SIGTERM, "[eval step 4] en")])
+def test_a_two_stage_run_resumes_in_either_stage(server, tmp_path, signum, when):
+    reference = tmp_path / "reference"
+    code, err = xgen(server, tmp_path / "r", "train", *TWO_STAGES, f"hydra.run.dir={reference}")
+    assert code == 0, err[-3000:]
+    run_dir = tmp_path / "run"
+    code = signal_when(server, ["train", *TWO_STAGES, f"hydra.run.dir={run_dir}"], tmp_path / "a1", when, signum)
+    assert code in (-signal.SIGKILL, SIGNAL_EXIT.get(signum))
+    code, err = xgen(server, tmp_path / "a2", "train", *TWO_STAGES, f"hydra.run.dir={run_dir}")
+    assert code == 0, err[-3000:]
+    stage = "intermediate" if "intermediate" in when else "main"
+    assert f"resuming stage {stage}" in err
+    assert_same_results(run_dir, reference)
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == len({(r["stage"], r["step"], r["lang"]) for r in rows})  # nothing twice
+    summary, expected = (json.loads((d / "summary.json").read_text())["training"] for d in (run_dir, reference))
+    assert summary == expected  # same best intermediate step and loss, same draws
