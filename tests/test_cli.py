@@ -113,3 +113,35 @@ def test_config_problems_are_reported_together_before_loading_anything(tmp_path)
     line = out.stderr.strip().splitlines()[-1]
     assert "2 config problems" in line and "fp16" in line and "prompt_length" in line
     assert not (tmp_path / "run" / "run.json").exists()  # refused before the run started
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["train", "method=foo"], "xgen train: error: unknown method=foo: choose one of fp, fp_en, model, prompt"),
+    (["train", "-m", "method=model,prompt2"], "unknown method=prompt2: choose one of"),
+    (["pretrain", "objective=fp"], "unknown objective=fp: choose one of backbone, fp_prompts"),
+    (["eval", "baseline=lead32"], "unknown baseline=lead32: choose one of lead64"),
+    (["train", "modle=tiny"], "unknown key modle for xgen train: did you mean model?"),
+    (["data", "demoo"], "unknown data=demoo: choose one of demo, jsonl, wikilingua0"),
+])
+def test_unknown_choices_and_keys_are_one_line_naming_the_valid_ones(args, expected, tmp_path):
+    out = _cli(*args, f"hydra.run.dir={tmp_path}/run")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.count("\n") == 1 and expected in out.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_overrides_of_nested_keys_and_sweeps_pass_the_check():
+    from xgen_cli.overrides import override_problems
+
+    assert override_problems("train", ["model.build.vocab_size=10", "method=model,prompt", "seed=range(3)",
+                                       "+extra=1", "hydra.run.dir=x", "intermediate.corpus.demo=true",
+                                       "mixing=choice(none,unsup)", "data.corpus.path=/x"]) == []
+
+
+def test_an_empty_predictions_file_is_an_error_not_a_score_of_zero(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    out = _cli("eval", f"predictions={empty}", "lang=ru", f"hydra.run.dir={tmp_path}/run")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"{empty} holds no predictions" in out.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "run" / "summary.json").exists()

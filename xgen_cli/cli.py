@@ -12,6 +12,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from xgen_cli.overrides import override_problems
+
 COMMANDS_DIR = Path(__file__).parent / "commands"
 
 
@@ -48,6 +50,10 @@ def main(argv: list[str] | None = None) -> None:
     group = getattr(module, "POSITIONAL_GROUP", None)
     if group and len(argv) > 1 and "=" not in argv[1] and not argv[1].startswith("-"):
         argv[1] = f"{group}={argv[1]}"
+    problems = override_problems(name, argv[1:])
+    if problems:  # one line naming each unknown choice or key, instead of Hydra's multi-line report
+        print(f"xgen {name}: error: {'; '.join(problems)}", file=sys.stderr)
+        sys.exit(2)
     # Hydra reads sys.argv; the program name shows in its help and error messages.
     sys.argv = [f"xgen {name}", *argv[1:]]
     module.main()

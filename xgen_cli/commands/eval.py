@@ -102,6 +102,8 @@ def eval_predictions(cfg: DictConfig, run: RunDir) -> list[dict]:
     from xgen_cli.metrics import SpRouge, score_language
 
     lines = read_jsonl(Path(cfg.predictions))
+    if not lines:  # scoring nothing would print every metric as 0.0 and look like a result
+        raise XgenError(f"{cfg.predictions} holds no predictions: write one {{\"prediction\", \"reference\"}} object per line")
     bad = [i for i, r in enumerate(lines, 1) if not isinstance(r.get("prediction"), str) or not isinstance(r.get("reference"), str)]
     if bad:
         raise XgenError(f"{cfg.predictions} line {bad[0]} lacks string fields prediction/reference: every line needs both")
