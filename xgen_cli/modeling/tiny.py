@@ -19,9 +19,8 @@ from xgen_cli.modeling.backbone import SPM_FILE
 
 DONE_FILE = "xgen_build.json"  # written last: its presence means the folder is complete
 # Bumped when the build's code changes what it builds for the same config (2: pretraining draws
-# from the index-addressable Mixture; 3: its block-seeded source choice), so a cached backbone of an
-# older recipe is not reused.
-RECIPE = 3
+# from the index-addressable Mixture), so a cached backbone of an older recipe is not reused.
+RECIPE = 2
 
 
 def tiny_dir(cache_dir: str | Path, build: dict) -> Path:
