@@ -125,3 +125,22 @@ def test_data_demo_prints_counts(xgen):
     lines = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:] if line.strip()}
     assert set(lines) >= {"en", "fr", "ru", "vi", "th"}
     assert lines["en"][:3] == ["40", "250", "250"]
+
+
+def test_every_evaluation_row_reaches_the_logger_too(trained):
+    """logger=csv (the default) gets eval/<lang>/<metric> at each step: what metrics.jsonl holds."""
+    import csv
+
+    run_dir, _ = trained["prompt"]
+    logged = {}
+    with open(run_dir / "csv" / "metrics.csv", newline="") as f:
+        for line in csv.DictReader(f):
+            for key, value in line.items():
+                if key.startswith("eval/") and value != "":
+                    logged[(int(line["step"]), key)] = float(value)
+    rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    for row in rows:
+        for metric in ("sp_rouge", "lid_target", "ascii", "loss"):
+            assert logged[(row["step"], f"eval/{row['lang']}/{metric}")] == pytest.approx(row[metric])
+    hparams = (run_dir / "csv" / "hparams.yaml").read_text()
+    assert "method: prompt" in hparams and "mixing: none" in hparams

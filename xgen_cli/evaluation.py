@@ -21,6 +21,7 @@ from xgen_cli.interrupts import STOP
 from xgen_cli.metrics import score_language
 from xgen_cli.metrics.postprocess import remove_repeated_suffix
 from xgen_cli.runs.run_dir import RunDir
+from xgen_cli.runs.summary import METRIC_KEYS
 
 
 def autocast(device: torch.device, bf16: bool):
@@ -97,6 +98,15 @@ class Evaluator:
         return rows
 
 
+def log_row(logger, row: dict) -> None:
+    """A metrics row to the configured logger too (CSV, W&B) as `eval/<lang>/<metric>` at its step,
+    so the logger's curves show what metrics.jsonl holds; metrics.jsonl stays the record."""
+    if logger is None:
+        return
+    values = {f"eval/{row['lang']}/{key}": row[key] for key in (*METRIC_KEYS, "loss") if row.get(key) is not None}
+    logger.log_metrics(values, step=row["step"])
+
+
 def prediction_rows(examples: list[Example], predictions: list[str]) -> list[dict]:
     return [{"id": e.id, "prediction": p, "reference": e.summary} for e, p in zip(examples, predictions, strict=True)]
 
@@ -136,7 +146,8 @@ class EvaluateEvery(L.Callback):
                 continue
             if STOP:
                 return
-            self.evaluator.evaluate(module, step, self.run, langs=[lang])
+            for row in self.evaluator.evaluate(module, step, self.run, langs=[lang]):
+                log_row(trainer.logger, row)
             self.logged.add((step, lang))
 
     def _due(self, step: int) -> bool:

@@ -6,7 +6,9 @@ trainer; fit (evaluating every `eval_every` steps); write summary.json; print th
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -28,6 +30,22 @@ def main(cfg: DictConfig) -> None:
         summary = train(cfg, run, identity)
     print(format_language_table({method_label(identity): summary}, selection="target"))
     print(f"run directory: {run.path}")
+
+
+def build_logger(logger_cfg: DictConfig, identity: dict):
+    """The configured Lightning logger (None for logger=none), told the run's identity. W&B runs of
+    one sweep share a group (the sweep folder), so the same comparison can be made in its UI."""
+    if not logger_cfg.get("_target_"):
+        return None
+    import hydra
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        os.environ.setdefault("WANDB_RUN_GROUP", Path(HydraConfig.get().sweep.dir).as_posix())
+    logger = hydra.utils.instantiate(logger_cfg)
+    logger.log_hyperparams(identity)
+    return logger
 
 
 def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
@@ -97,7 +115,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     evaluator = Evaluator(eval_examples, tokenizer, sp_rouge, bf16=bf16, max_new_tokens=cfg.max_new_tokens,
                           **lengths, **container["eval"])
     checkpoints = StepCheckpoints(run.checkpoints, cfg.eval_every, cfg.keep_checkpoints, stage="main")
-    logger = hydra.utils.instantiate(cfg.logger) if cfg.logger.get("_target_") else None
+    logger = build_logger(cfg.logger, identity)
     trainer = build_trainer(container["trainer"], max_steps=cfg.steps, root_dir=run.path, logger=logger,
                             callbacks=[EvaluateEvery(evaluator, cfg.eval_every, run), checkpoints],
                             accumulate_grad_batches=cfg.accumulate_grad_batches)
