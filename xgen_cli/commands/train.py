@@ -1,7 +1,10 @@
-"""Train on English summarization, evaluate zero-shot in other languages (model or prompt tuning).
+"""Train on English summarization, evaluate zero-shot in other languages (any method and remedy).
 
-Steps: check the config; open the run directory; build the backbone, the method, the data, the
-trainer; fit (evaluating every `eval_every` steps); write summary.json; print the run's table.
+Steps: check the config; open the run directory; read the data (before any backbone, so a bad
+line is found in seconds); build the backbone, the method and the training draws (summarization,
+mixed with unlabeled text by `mixing=`); run the intermediate stage if `intermediate=` asks; build
+the trainer and fit (evaluating every `eval_every` steps; both stages resume from their latest
+checkpoint); write summary.json; print the run's table.
 """
 
 from __future__ import annotations
