@@ -247,8 +247,8 @@ def fig8(runs: Runs) -> Figure:
         ckpt = Path(record["run"]) / "checkpoints" / "last.ckpt"
         if not ckpt.is_file():
             continue
-        # Our own run folders: a Lightning checkpoint holds more than tensors, so weights_only is off.
-        state = torch.load(ckpt, map_location="cpu", weights_only=False).get("state_dict", {})
+        # xgen's checkpoints hold tensors and plain values only (RNG state included), so the safe loader reads them.
+        state = torch.load(ckpt, map_location="cpu", weights_only=True).get("state_dict", {})
         if "prompt.parts.task" in state:
             vectors.append(state["prompt.parts.task"].float().flatten().numpy())
             names.append(record)
