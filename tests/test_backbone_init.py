@@ -107,3 +107,16 @@ def test_folder_without_spiece_model_is_an_xgen_error(tmp_path):
     new_tiny_mt5(vocab_size=300, **SMALL).save_pretrained(tmp_path)
     with pytest.raises(XgenError):
         load_backbone(str(tmp_path))
+
+
+def test_the_readme_states_the_tiny_backbones_size():
+    """The README's parameter count of model=tiny is the default build's (vocabulary + 100 sentinels)."""
+    import re
+
+    from conftest import REPO
+    from omegaconf import OmegaConf
+
+    build = OmegaConf.load(REPO / "conf" / "model" / "tiny.yaml").build
+    model = new_tiny_mt5(vocab_size=build.vocab_size + 100, **build.architecture)
+    stated = re.search(r"is a ([\d.]+)M-parameter MT5", (REPO / "README.md").read_text()).group(1)
+    assert f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}" == stated

@@ -85,12 +85,16 @@ def test_same_seed_reproduces_the_same_metrics(xgen, trained, tmp_path):
 
 def test_eval_rescores_a_finished_run_from_its_checkpoint(xgen, trained, tmp_path):
     run_dir, _ = trained["prompt"]
-    xgen("eval", f"run={run_dir}", "langs=[ru]", "data.eval_examples=6", f"hydra.run.dir={tmp_path}/re")
+    # No data.eval_examples here: the run's own (6), not eval's default (250).
+    xgen("eval", f"run={run_dir}", "langs=[ru]", f"hydra.run.dir={tmp_path}/re")
     row = json.loads((tmp_path / "re" / "metrics.jsonl").read_text())
+    assert row["n"] == 6
     original = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     at_last = next(r for r in original if r["step"] == 4 and r["lang"] == "ru")
     assert row["step"] == 4
     assert row["sp_rouge"] == pytest.approx(at_last["sp_rouge"], abs=1e-9)
+    xgen("eval", f"run={run_dir}", "langs=[ru]", "data.eval_examples=3", f"hydra.run.dir={tmp_path}/re3")
+    assert json.loads((tmp_path / "re3" / "metrics.jsonl").read_text())["n"] == 3  # unless overridden
 
 
 def test_eval_scores_a_predictions_file(xgen, trained, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -44,6 +45,9 @@ def build_trainer(trainer: dict, *, max_steps: int, root_dir: str | Path, callba
 
     # Lightning's start-up banners (GPU available, tips) would print twice through Hydra's logging.
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    # Lightning 2.6 calls a torch pytree API that torch 2.13 deprecates, warning on every run;
+    # nothing a user can act on.
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
     # Checkpoints are renamed into place from a temp file beside them (xgen_cli/checkpoints.py).
     # Under SLURM, stop signals are xgen's (xgen_cli/interrupts.py): Lightning's auto-requeue would
     # write its own checkpoint outside the run's checkpoint folder.
@@ -51,7 +55,9 @@ def build_trainer(trainer: dict, *, max_steps: int, root_dir: str | Path, callba
     return L.Trainer(
         accelerator=trainer["accelerator"], devices=trainer["devices"], strategy=trainer["strategy"],
         precision=resolve_precision(trainer["precision"], trainer["accelerator"]),
-        max_steps=max_steps, max_epochs=-1, accumulate_grad_batches=accumulate_grad_batches,
+        # One epoch is the whole run: the training Mixture holds exactly max_steps x batch x
+        # accumulation draws (so the progress bar reads "Epoch 0/0", not "Epoch 0/-2").
+        max_steps=max_steps, max_epochs=1, accumulate_grad_batches=accumulate_grad_batches,
         # Evaluation is xgen's own (generation + metrics, EvaluateEvery), not Lightning's val loop.
         limit_val_batches=0, num_sanity_val_steps=0,
         callbacks=list(callbacks), logger=logger if logger is not None else False,

@@ -150,8 +150,12 @@ def eval_run(cfg: DictConfig, run: RunDir) -> list[dict]:
     step = int(state["global_step"])
     print(f"[eval] {checkpoint} (step {step})", file=sys.stderr)
     corpus = hydra.utils.instantiate(trained.data.corpus)
-    examples = {lang: corpus.examples(lang, cfg.split, cfg.data.eval_examples)
-                for lang in cfg.langs or trained.data.eval_langs}
+    # The run's own evaluation size, unless this command line sets data.eval_examples itself.
+    from hydra.core.hydra_config import HydraConfig
+
+    typed = {o.split("=", 1)[0].lstrip("+~") for o in HydraConfig.get().overrides.task}
+    eval_examples = cfg.data.eval_examples if "data.eval_examples" in typed else trained.data.eval_examples
+    examples = {lang: corpus.examples(lang, cfg.split, eval_examples) for lang in cfg.langs or trained.data.eval_langs}
     evaluator = Evaluator(examples, tokenizer, SpRouge(_spm_file(cfg, name_or_path)), bf16=uses_bf16(container["trainer"]),
                           max_new_tokens=trained.max_new_tokens, max_input_tokens=trained.max_input_tokens,
                           max_target_tokens=trained.max_target_tokens, split=cfg.split, **container["eval"])
