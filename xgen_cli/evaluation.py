@@ -14,7 +14,7 @@ import time
 import lightning as L
 import torch
 
-from xgen_cli.data.batching import Collator
+from xgen_cli.data.batching import Collator, to_device
 from xgen_cli.data.example import Example
 from xgen_cli.data.tasks import Pair, TaggedPair, summarize
 from xgen_cli.interrupts import STOP
@@ -64,7 +64,7 @@ class Evaluator:
         losses, device = [], module.device
         with autocast(device, self.bf16):
             for idx, batch in self._batches(pairs or self._tokenize(examples)):
-                batch = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+                batch = to_device(batch, device)
                 if self.compute_loss:
                     losses.append((module.loss(batch).float().item(), len(idx)))
                 out = module.generate(batch["input_ids"], batch["attention_mask"], batch["lang"],

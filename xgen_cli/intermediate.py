@@ -21,7 +21,7 @@ import lightning as L
 import torch
 
 from xgen_cli.checkpoints import StepCheckpoints, resume_stage
-from xgen_cli.data.batching import Collator, TrainData
+from xgen_cli.data.batching import Collator, TrainData, to_device
 from xgen_cli.data.mixing import remedy_langs, tokenize_docs
 from xgen_cli.data.mixture import Generated, Labelled, Mixture
 from xgen_cli.data.tasks import Pair, TaggedPair, make_unsupervised_task, summarize
@@ -102,7 +102,7 @@ def validation_loss(module, pairs: list[Pair], batch_size: int, bf16: bool, pad_
     with autocast(module.device, bf16):
         for start in range(0, len(pairs), batch_size):
             batch = collate(pairs[start : start + batch_size])
-            batch = {k: v.to(module.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+            batch = to_device(batch, module.device)
             n = len(batch["lang"])
             total += module.loss(batch).float().item() * n
             count += n

@@ -34,6 +34,11 @@ class Collator:
                 "task": [getattr(p, "task", None) for p in pairs], "lang": [getattr(p, "lang", None) for p in pairs]}
 
 
+def to_device(batch: dict, device) -> dict:
+    """The batch's tensors on `device`; its per-row tags (lists of str) as they are."""
+    return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+
+
 class TrainData(L.LightningDataModule):
     """Batches of a Mixture in draw order (the mixture does its own seeded shuffling)."""
 
