@@ -67,7 +67,7 @@ def test_labelled_pairs_are_each_seen_once_per_epoch_in_a_new_order():
 
 def test_no_mixing_draws_only_the_supervised_task():
     tokenizer = SimpleNamespace(eos_token_id=1)
-    mixture = training_mixture(PAIRS, "en", {"name": "none", "rate": 0.0}, {}, tokenizer,
+    mixture = training_mixture({"en": PAIRS}, {"name": "none", "rate": 0.0}, {}, tokenizer,
                                max_input_tokens=16, max_target_tokens=16, total=50, seed=0)
     assert mixture.counts() == {"summarize/en": 50}
 
@@ -75,7 +75,7 @@ def test_no_mixing_draws_only_the_supervised_task():
 def test_mixing_without_unlabeled_text_is_one_clear_error():
     tokenizer = SimpleNamespace(eos_token_id=1)
     with pytest.raises(XgenError, match="no unlabeled text for th.*unlabeled.jsonl"):
-        training_mixture(PAIRS, "en", {"name": "unsup", "rate": 0.01, "task": "span_corruption"}, {"ru": DOCS, "th": []},
+        training_mixture({"en": PAIRS}, {"name": "unsup", "rate": 0.01, "task": "span_corruption"}, {"ru": DOCS, "th": []},
                          tokenizer, max_input_tokens=16, max_target_tokens=16, total=50, seed=0)
 
 

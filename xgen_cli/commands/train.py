@@ -1,5 +1,8 @@
 """Train on English summarization, evaluate zero-shot in other languages (any method and remedy).
 
+The supervised baselines train elsewhere (data/supervision.py): `train_lang=ru` (SUP), `train_lang=all`
+(SUP-ALL), `train_lang=ru translate=demo|file|hf` (TRANS-TRAIN: English data translated into ru).
+
 Steps: check the config; open the run directory; read the data (before any backbone, so a bad
 line is found in seconds); build the backbone, the method and the training draws (summarization,
 mixed with unlabeled text by `mixing=`); run the intermediate stage if `intermediate=` asks; build
@@ -27,12 +30,23 @@ from xgen_cli.runs.table import format_language_table, method_label
 def main(cfg: DictConfig) -> None:
     check(train_problems(cfg))
     run = RunDir(output_dir())
-    identity = run_identity(cfg)
+    identity = training_identity(cfg)
     run.start(sys.argv, identity)
     with stop_cleanly(run):  # failed / interrupted (checkpoint saved, exit 128+signal) in run.json
         summary = train(cfg, run, identity)
     print(format_language_table({method_label(identity): summary}, selection="target"))
     print(f"run directory: {run.path}")
+
+
+def training_identity(cfg: DictConfig) -> dict:
+    """run_identity, plus what places a baseline run in a table: its translator (TRANS-TRAIN) and
+    SUP-ALL's weighting; absent for the paper's English runs, whose identity stays as it was."""
+    identity = run_identity(cfg)
+    if cfg.translate.name != "none":
+        identity["translate"] = cfg.translate.name
+    if cfg.train_lang == "all":
+        identity["train_lang_weights"] = cfg.train_lang_weights
+    return identity
 
 
 def build_logger(logger_cfg: DictConfig, identity: dict):
@@ -58,7 +72,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
 
     from xgen_cli.checkpoints import StepCheckpoints, resume_stage
     from xgen_cli.data.batching import TrainData
-    from xgen_cli.data.corpus import load_task_data
+    from xgen_cli.data.supervision import training_data
     from xgen_cli.data.mixing import read_mixing_texts, tokenize_docs, training_mixture
     from xgen_cli.data.tasks import summarize
     from xgen_cli.evaluation import EvaluateEvery, Evaluator
@@ -67,6 +81,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     from xgen_cli.modeling.backbone import load_backbone, spm_model_file
     from xgen_cli.modeling.tiny import resolve_name_or_path
     from xgen_cli.training import build_trainer, resolve_precision, uses_bf16
+    from xgen_cli.translation import build_translator
 
     container = OmegaConf.to_container(cfg, resolve=True)  # plain dicts from here on
     L.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -78,9 +93,11 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
 
     # Read the data first: a bad corpus line is found in seconds, not after a backbone build.
     corpus = hydra.utils.instantiate(cfg.data.corpus)
-    data = load_task_data(corpus, [cfg.train_lang], cfg.data.eval_langs, cfg.data.eval_examples,
-                          allow_fewer=cfg.data.allow_fewer_eval_examples)
-    train_examples, eval_examples = data.train[cfg.train_lang], data.evaluation
+    translator = build_translator(container["translate"], corpus=corpus, cache_dir=cfg.cache_dir)  # TRANS-TRAIN
+    data = training_data(corpus, cfg.train_lang, list(cfg.data.eval_langs), cfg.data.eval_examples,
+                         allow_fewer=cfg.data.allow_fewer_eval_examples, translator=translator,
+                         source_lang=cfg.source_lang)
+    train_examples, eval_examples = data.train, data.evaluation  # {lang: examples}
     unlabeled = hydra.utils.instantiate(cfg.unlabeled, corpus=corpus)
     mixing = container["mixing"]
     mixing_texts = read_mixing_texts(mixing, unlabeled, corpus=corpus, eval_langs=list(cfg.data.eval_langs),
@@ -91,7 +108,8 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
                                          eval_langs=list(cfg.data.eval_langs), train_lang=cfg.train_lang)
     for note in data.notes:
         print(f"[train] {note}", file=sys.stderr, flush=True)
-    print(f"[train] {len(train_examples)} {cfg.train_lang} training examples; evaluating on "
+    print("[train] " + ", ".join(f"{len(x)} {lang}" for lang, x in train_examples.items())
+          + " training examples; evaluating on "
           + ", ".join(f"{lang} ({len(x)})" for lang, x in eval_examples.items()), file=sys.stderr, flush=True)
 
     # Build the backbone and the method.
@@ -101,9 +119,9 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
 
     # Build the training draws: English summarization, mixed with unlabeled text at rate kappa.
     lengths = {"max_input_tokens": cfg.max_input_tokens, "max_target_tokens": cfg.max_target_tokens}
-    train_pairs = [summarize(e, tokenizer, **lengths) for e in train_examples]
+    train_pairs = {lang: [summarize(e, tokenizer, **lengths) for e in examples] for lang, examples in train_examples.items()}
     docs = {lang: tokenize_docs(tokenizer, texts, cfg.max_input_tokens) for lang, texts in mixing_texts.items()}
-    draws = training_mixture(train_pairs, cfg.train_lang, mixing, docs, tokenizer, **lengths,
+    draws = training_mixture(train_pairs, mixing, docs, tokenizer, **lengths, weighting=cfg.train_lang_weights,
                              total=cfg.steps * cfg.batch_size * cfg.accumulate_grad_batches, seed=cfg.seed)
 
     # Intermediate stage (IT-LM, IT-GIGAWORD): the main stage starts from its best checkpoint.

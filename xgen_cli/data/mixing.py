@@ -41,12 +41,28 @@ def tokenize_docs(tokenizer, texts: list[str], max_tokens: int) -> list[list[int
     return [doc[:max_tokens] for doc in ids if len(doc) > 1]
 
 
-def training_mixture(train_pairs: list[Pair], train_lang: str, mixing: dict, docs: dict[str, list[list[int]]],
-                     tokenizer, *, max_input_tokens: int, max_target_tokens: int, total: int, seed: int) -> Mixture:
-    """English summarization at weight 1 - kappa; the unsupervised task at kappa, shared equally by the
-    languages in `docs` (so a language with more text does not drown the others)."""
+WEIGHTINGS = ("proportional", "uniform")
+
+
+def summarization_sources(train_pairs: dict[str, list[Pair]], share: float, weighting: str) -> list[Labelled]:
+    """Summarization in each training language, sharing `share` of the draws. One language (the
+    paper's English, or SUP's own) takes all of it; SUP-ALL's languages share it in proportion to
+    their splits' sizes (`proportional`: sampling the union of the splits) or equally (`uniform`)."""
+    if weighting not in WEIGHTINGS:
+        raise XgenError(f"train_lang_weights={weighting} is not one of {', '.join(WEIGHTINGS)}")
+    sizes = {lang: (len(pairs) if weighting == "proportional" else 1) for lang, pairs in train_pairs.items()}
+    total = sum(sizes.values())
+    return [Labelled("summarize", share * sizes[lang] / total, pairs, lang) for lang, pairs in train_pairs.items()]
+
+
+def training_mixture(train_pairs: dict[str, list[Pair]], mixing: dict, docs: dict[str, list[list[int]]], tokenizer, *,
+                     max_input_tokens: int, max_target_tokens: int, total: int, seed: int,
+                     weighting: str = "proportional") -> Mixture:
+    """Summarization ({lang: pairs}, see `summarization_sources`) at weight 1 - kappa; the unsupervised
+    task at kappa, shared equally by the languages in `docs` (so a language with more text does not
+    drown the others)."""
     rate = mixing["rate"]
-    sources = [Labelled("summarize", 1.0 - rate, train_pairs, train_lang)]
+    sources = summarization_sources(train_pairs, 1.0 - rate, weighting)
     if rate > 0:
         empty = [lang for lang, d in docs.items() if not d]
         if empty:
