@@ -2,7 +2,9 @@
 
 Three modes, one of which must be chosen: `baseline=lead64` (no training), `run=<run dir>`
 (re-evaluate its last checkpoint, or `checkpoint=<file>`), `predictions=<file.jsonl> lang=<xx>`
-(score {"prediction", "reference"} lines). Each writes metrics.jsonl, predictions and summary.json
+(score {"prediction", "reference"} lines). A baseline that goes through a trained run takes both:
+`baseline=trans_test run=<English run dir> translate=demo|file|hf` (TRANS-TEST: the target
+language's articles translated into English, summarised by the run, the summaries translated back). Each writes metrics.jsonl, predictions and summary.json
 into its own output directory, like a training run.
 """
 
@@ -16,13 +18,15 @@ from omegaconf import DictConfig, OmegaConf
 from xgen_cli.commands._app import output_dir, xgen_app
 from xgen_cli.config_checks import check, data_problems, model_problems
 from xgen_cli.errors import XgenError
-from xgen_cli.runs.files import read_jsonl
+from xgen_cli.runs.files import read_jsonl, write_jsonl
 from xgen_cli.runs.run_dir import RunDir
 from xgen_cli.runs.summary import build_summary
 from xgen_cli.runs.table import format_language_table
 
 
 def problems(cfg: DictConfig) -> list[str]:
+    if cfg.get("baseline") and cfg.baseline.get("through_run"):
+        return through_run_problems(cfg)
     modes = [m for m in ("baseline", "run", "predictions") if cfg.get(m)]
     if len(modes) != 1:
         return ["choose exactly one of baseline=lead64, run=<run dir>, predictions=<file.jsonl> lang=<xx>"
@@ -40,17 +44,36 @@ def problems(cfg: DictConfig) -> list[str]:
     return found
 
 
+def through_run_problems(cfg: DictConfig) -> list[str]:
+    """baseline=trans_test: an English-trained run, a translator, no predictions file."""
+    found = []
+    if not cfg.run:
+        found.append(f"baseline={cfg.baseline.name} summarises through an English-trained run: add run=<its run dir>")
+    elif not (Path(cfg.run) / ".hydra" / "config.yaml").is_file():
+        found.append(f"run={cfg.run} holds no .hydra/config.yaml: point it at a training run's directory")
+    if cfg.translate.name == "none":
+        found.append(f"baseline={cfg.baseline.name} needs a translator: add translate=demo (the demo corpus), file or hf")
+    if cfg.predictions:
+        found.append(f"baseline={cfg.baseline.name} writes its own predictions: drop predictions=")
+    return found
+
+
 @xgen_app("eval")
 def main(cfg: DictConfig) -> None:
     check(problems(cfg))
     run = RunDir(output_dir())
     baseline = cfg.get("baseline")
-    mode = "baseline" if baseline else "run" if cfg.run else "predictions"
+    mode = ("through_run" if baseline.get("through_run") else "baseline") if baseline else "run" if cfg.run else "predictions"
     identity = {"mode": mode, "baseline": baseline.name if baseline else None,
                 "run": cfg.run, "predictions": cfg.predictions}
+    if mode == "through_run":  # sits in the table beside the run it went through: its size and seed
+        from xgen_cli.baselines import through_run_identity
+
+        identity.update(through_run_identity(Path(cfg.run), cfg.translate.name))
     run.start(sys.argv, identity)
     try:
-        rows = {"baseline": eval_baseline, "run": eval_run, "predictions": eval_predictions}[mode](cfg, run)
+        modes = {"baseline": eval_baseline, "run": eval_run, "predictions": eval_predictions, "through_run": eval_trans_test}
+        rows = modes[mode](cfg, run)
     except BaseException as exc:
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
@@ -114,8 +137,9 @@ def eval_predictions(cfg: DictConfig, run: RunDir) -> list[dict]:
     return [row]
 
 
-def eval_run(cfg: DictConfig, run: RunDir) -> list[dict]:
-    """Rebuild the run's backbone and method from its own config, load a checkpoint, evaluate.
+def load_run(cfg: DictConfig):
+    """Rebuild the run's backbone and method from its own config and load a checkpoint: (method,
+    tokenizer, the run's config, its trainer config as a dict, the step, the backbone's name_or_path).
 
     The checkpoint: checkpoint=<file>, else the run's latest, by the global_step stored inside each
     file (not by name: a resumed or interrupted run's newest state need not be last.ckpt's name).
@@ -123,11 +147,8 @@ def eval_run(cfg: DictConfig, run: RunDir) -> list[dict]:
     import hydra
 
     from xgen_cli.checkpoints import latest_checkpoint, load_weights, read_checkpoint
-    from xgen_cli.evaluation import Evaluator
-    from xgen_cli.metrics import SpRouge
     from xgen_cli.modeling.backbone import load_backbone
     from xgen_cli.modeling.tiny import resolve_name_or_path
-    from xgen_cli.training import uses_bf16
 
     source = Path(cfg.run)
     trained = OmegaConf.load(source / ".hydra" / "config.yaml")
@@ -149,14 +170,72 @@ def eval_run(cfg: DictConfig, run: RunDir) -> list[dict]:
     load_weights(method, state, checkpoint, f"the run's model ({described})")
     step = int(state["global_step"])
     print(f"[eval] {checkpoint} (step {step})", file=sys.stderr)
-    corpus = hydra.utils.instantiate(trained.data.corpus)
-    # The run's own evaluation size, unless this command line sets data.eval_examples itself.
+    return method, tokenizer, trained, container["trainer"], step, name_or_path
+
+
+def _run_examples(cfg: DictConfig, trained: DictConfig, langs: list[str]):
+    """(the run's corpus, {lang: examples}): the run's own evaluation size, unless this command line
+    sets data.eval_examples itself."""
+    import hydra
     from hydra.core.hydra_config import HydraConfig
 
+    corpus = hydra.utils.instantiate(trained.data.corpus)
     typed = {o.split("=", 1)[0].lstrip("+~") for o in HydraConfig.get().overrides.task}
     eval_examples = cfg.data.eval_examples if "data.eval_examples" in typed else trained.data.eval_examples
-    examples = {lang: corpus.examples(lang, cfg.split, eval_examples) for lang in cfg.langs or trained.data.eval_langs}
-    evaluator = Evaluator(examples, tokenizer, SpRouge(_spm_file(cfg, name_or_path)), bf16=uses_bf16(container["trainer"]),
-                          max_new_tokens=trained.max_new_tokens, max_input_tokens=trained.max_input_tokens,
-                          max_target_tokens=trained.max_target_tokens, split=cfg.split, **container["eval"])
-    return evaluator.evaluate(method, step, run)
+    return corpus, {lang: corpus.examples(lang, cfg.split, eval_examples) for lang in langs}
+
+
+def _evaluator(cfg: DictConfig, trained: DictConfig, examples: dict, tokenizer, trainer: dict, name_or_path: str,
+               **kwargs):
+    from xgen_cli.evaluation import Evaluator
+    from xgen_cli.metrics import SpRouge
+    from xgen_cli.training import uses_bf16
+
+    return Evaluator(examples, tokenizer, SpRouge(_spm_file(cfg, name_or_path)), bf16=uses_bf16(trainer),
+                     max_new_tokens=trained.max_new_tokens, max_input_tokens=trained.max_input_tokens,
+                     max_target_tokens=trained.max_target_tokens, split=cfg.split,
+                     **OmegaConf.to_container(trained.eval, resolve=True), **kwargs)
+
+
+def eval_run(cfg: DictConfig, run: RunDir) -> list[dict]:
+    """Re-evaluate a finished (or any) run's checkpoint on cfg.langs or the run's own languages."""
+    method, tokenizer, trained, trainer, step, name_or_path = load_run(cfg)
+    _, examples = _run_examples(cfg, trained, list(cfg.langs or trained.data.eval_langs))
+    return _evaluator(cfg, trained, examples, tokenizer, trainer, name_or_path).evaluate(method, step, run)
+
+
+def eval_trans_test(cfg: DictConfig, run: RunDir) -> list[dict]:
+    """TRANS-TEST (paper.md, Baselines): per target language (cfg.langs, else the run's evaluation
+    languages but the source one), the articles translated into the source language, summarised by
+    the run, the summaries translated back, and those scored against the target references. The
+    predictions files keep the source-language summaries beside them (`source_prediction`)."""
+    from xgen_cli.evaluation import format_progress
+    from xgen_cli.metrics import score_language
+    from xgen_cli.translation import build_translator
+
+    method, tokenizer, trained, trainer, step, name_or_path = load_run(cfg)
+    source = cfg.source_lang
+    langs = list(cfg.langs or [lang for lang in trained.data.eval_langs if lang != source])
+    corpus, examples = _run_examples(cfg, trained, langs)
+    translator = build_translator(OmegaConf.to_container(cfg.translate, resolve=True), corpus=corpus,
+                                  cache_dir=cfg.cache_dir)
+    evaluator = _evaluator(cfg, trained, {}, tokenizer, trainer, name_or_path, compute_loss=False)
+    method.eval()
+    rows = []
+    for lang, targets in examples.items():
+        ids = [e.id for e in targets]
+        english = translator.examples(targets, lang, source, cfg.split)
+        summaries, _ = evaluator.predict(method, english)
+        # Written before translating back: the file translator's user translates these.
+        write_jsonl(run.path / "translate" / f"{lang}.{source}.jsonl",
+                    [{"id": i, "text": t} for i, t in zip(ids, summaries, strict=True)])
+        predictions = translator.texts(summaries, ids, source, lang, cfg.split)
+        row = {"step": step, "stage": "main", "split": cfg.split, "lang": lang}
+        row.update(score_language(predictions, [e.summary for e in targets], lang, evaluator.sp_rouge))
+        run.write_predictions(step, lang, [{"id": e.id, "prediction": p, "reference": e.summary, "source_prediction": s}
+                                           for e, p, s in zip(targets, predictions, summaries, strict=True)],
+                              split=cfg.split)
+        run.log_metrics(row)
+        rows.append(row)
+        print(format_progress(row, 0.0), file=sys.stderr, flush=True)
+    return rows

@@ -72,8 +72,8 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
 
     from xgen_cli.checkpoints import StepCheckpoints, resume_stage
     from xgen_cli.data.batching import TrainData
-    from xgen_cli.data.supervision import training_data
     from xgen_cli.data.mixing import read_mixing_texts, tokenize_docs, training_mixture
+    from xgen_cli.data.supervision import training_data
     from xgen_cli.data.tasks import summarize
     from xgen_cli.evaluation import EvaluateEvery, Evaluator
     from xgen_cli.intermediate import IntermediateStage

@@ -235,43 +235,20 @@ def fig6(frame, runs: Runs, sizes) -> Figure:
 
 def fig8(runs: Runs) -> Figure:
     """Cosine similarities of the learned prompts (`prompt.parts.task` of checkpoints/last.ckpt),
-    rows and columns ordered by average-linkage clustering on 1 - cosine."""
-    import numpy as np
-    import torch  # the checkpoints are torch files; only this figure needs it
-    from scipy.cluster.hierarchy import dendrogram, linkage
-    from scipy.spatial.distance import squareform
+    rows and columns ordered by average-linkage clustering on 1 - cosine (prompt_clustering.py)."""
+    from xgen_cli.prompt_clustering import cosine_similarities, heatmap, read_prompt
 
-    records = runs.frame.drop_duplicates("run").to_dict("records")
     vectors, names = [], []
-    for record in records:
+    for record in runs.frame.drop_duplicates("run").to_dict("records"):
         ckpt = Path(record["run"]) / "checkpoints" / "last.ckpt"
-        if not ckpt.is_file():
-            continue
-        # xgen's checkpoints hold tensors and plain values only (RNG state included), so the safe loader reads them.
-        state = torch.load(ckpt, map_location="cpu", weights_only=True).get("state_dict", {})
-        if "prompt.parts.task" in state:
-            vectors.append(state["prompt.parts.task"].float().flatten().numpy())
+        vector = read_prompt(ckpt) if ckpt.is_file() else None
+        if vector is not None:
+            vectors.append(vector)
             names.append(record)
     if len(vectors) < 2:
         raise XgenError("fig8 needs two or more runs with a learned prompt (checkpoints/last.ckpt holding "
                         "prompt.parts.task): give prompt-tuning runs")
-    if len({v.size for v in vectors}) > 1:
-        raise XgenError("fig8 compares prompts of one length: the runs' prompts differ in length or width")
-    matrix = np.stack(vectors)
-    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-    similarity = np.clip(matrix @ matrix.T, -1.0, 1.0)
-    distance = squareform(1.0 - similarity, checks=False)
-    labels = _distinguishing_labels(names, runs.identity_keys)
-    tree = linkage(distance, method="average")
-    fig = Figure(figsize=(WIDTH, WIDTH + 0.5), layout="constrained")
-    top, ax = fig.subplots(2, 1, height_ratios=[1, 4])
-    order = dendrogram(tree, ax=top, no_labels=True, color_threshold=0, above_threshold_color="black")["leaves"]
-    top.set_axis_off()
-    image = ax.imshow(similarity[np.ix_(order, order)], cmap="viridis", vmin=min(0.0, similarity.min()), vmax=1.0)
-    ax.set_xticks(range(len(order)), [labels[k] for k in order], rotation=90)
-    ax.set_yticks(range(len(order)), [labels[k] for k in order])
-    fig.colorbar(image, ax=ax, shrink=0.8, label="cosine similarity")
-    return fig
+    return heatmap(cosine_similarities(vectors), _distinguishing_labels(names, runs.identity_keys))[0]
 
 
 def _distinguishing_labels(records: list[dict], identity_keys: tuple[str, ...]) -> list[str]:

@@ -40,12 +40,15 @@ def column_of(key: str) -> str:
 
 def row_label(identity: dict) -> str:
     """A run's row name: the baseline's own name, else the paper's method name with its remedies.
-    SUP / SUP-ALL (paper.md, Baselines) are training runs on a language other than English:
-    xgen reads `train_lang: all` as SUP-ALL and any single language as SUP."""
+    SUP / SUP-ALL / TRANS-TRAIN (paper.md, Baselines) are training runs on a language other than
+    English: xgen reads `train_lang: all` as SUP-ALL, any single language as SUP, and one with a
+    translator (`translate`: the English data translated into it) as TRANS-TRAIN."""
     if identity.get("baseline"):
         return str(identity["baseline"])
     label = method_label(identity)
     train_lang = identity.get("train_lang")
+    if train_lang and train_lang != "en" and identity.get("translate"):
+        return "TRANS-TRAIN"
     if train_lang and train_lang != "en":
         label += "+SUP-ALL" if train_lang == "all" else "+SUP"
     return label

@@ -9,7 +9,8 @@ paper's tables and figures").
 - table11: rows size x method x remedy (none, MIX-UNSUP, MIX-UNSUP-ALL, IT-GIGAWORD, IT-LM, FP-EN,
   FP) x L; the columns of table10.
 - baselines: SP-RG per language of LEAD-64, PROMPT, MODEL, TRANS-TRAIN, TRANS-TEST, SUP and
-  SUP-ALL (Figure 4 as a table); a SUP cell comes from the run trained on that cell's language.
+  SUP-ALL (Figure 4 as a table); a SUP or TRANS-TRAIN cell comes from the run trained on that
+  cell's language.
 - pivot: any frame columns as rows and columns, any metrics.
 
 Significance (significance.py) compares a row with its reference row of the same size: a remedy
@@ -128,10 +129,10 @@ def rows_of(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
         return frame[plain & (frame["remedy"] == "")]
     if kind == "table11":
         return frame[plain]
-    # baselines: the eval baselines, plain PROMPT / MODEL, and SUP runs on their own language only
-    sup_own = frame["method"].str.endswith("+SUP") & (frame["lang"] == frame.get("train_lang"))
+    # baselines: the eval baselines, plain PROMPT / MODEL, and SUP / TRANS-TRAIN runs on their own language only
+    own = (frame["method"].str.endswith("+SUP") | (frame["method"] == "TRANS-TRAIN")) & (frame["lang"] == frame.get("train_lang"))
     sup_all = frame["method"].str.endswith("+SUP-ALL")
-    return frame[~trained | (plain & (frame["remedy"] == "") & default_length) | sup_own | sup_all]
+    return frame[~trained | (plain & (frame["remedy"] == "") & default_length) | own | sup_all]
 
 
 def _langs(kind: str, frame: pd.DataFrame, chosen: list[str] | None) -> tuple[list[str], list[str]]:
