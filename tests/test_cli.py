@@ -56,7 +56,7 @@ def _all_group_options():
 
 
 # Groups that only one command's primary config has; every other group composes under train.
-PRIMARY_OF_GROUP = {"baseline": "eval", "objective": "pretrain"}
+PRIMARY_OF_GROUP = {"baseline": "eval", "objective": "pretrain", "analysis": "analyze"}
 
 
 @pytest.mark.parametrize(("group", "option"), list(_all_group_options()))

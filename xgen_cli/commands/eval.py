@@ -4,8 +4,9 @@ Three modes, one of which must be chosen: `baseline=lead64` (no training), `run=
 (re-evaluate its last checkpoint, or `checkpoint=<file>`), `predictions=<file.jsonl> lang=<xx>`
 (score {"prediction", "reference"} lines). A baseline that goes through a trained run takes both:
 `baseline=trans_test run=<English run dir> translate=demo|file|hf` (TRANS-TEST: the target
-language's articles translated into English, summarised by the run, the summaries translated back). Each writes metrics.jsonl, predictions and summary.json
-into its own output directory, like a training run.
+language's articles translated into English, summarised by the run, the summaries translated
+back). Each writes metrics.jsonl, predictions and summary.json into its own output directory, like
+a training run.
 """
 
 from __future__ import annotations
