@@ -22,6 +22,11 @@ from xgen_cli.runs.frame import row_label
 from xgen_cli.translation import DemoTranslator, FileTranslator, HfTranslator
 
 
+def _write_jsonl(path, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     return demo(str(tmp_path_factory.mktemp("cache")), seed=0, n_train=12, n_validation=6, n_test=2, n_unlabeled=2)
@@ -98,10 +103,16 @@ def test_demo_translator_is_exact_on_examples_and_on_summaries(corpus):
         translator.examples([en[0].__class__("nope", "en", "a", "b")], "en", "ru", "validation")
 
 
-def test_file_translator_names_the_file_and_the_missing_id(tmp_path):
-    (tmp_path / "en-ru").mkdir()
+def test_file_translator_names_the_file_and_the_missing_id(tmp_path, corpus):
+    en = corpus.examples("en", "train")[:3]
+    _write_jsonl(tmp_path / "en-ru" / "train.jsonl", [{"id": e.id, "article": f"ru {e.article}", "summary": f"ru {e.summary}"}
+                                                      for e in reversed(en)])
     (tmp_path / "en-ru" / "validation.texts.jsonl").write_text(json.dumps({"id": "a", "text": "перевод"}) + "\n")
     translator = FileTranslator(tmp_path)
+    assert translator.examples(en, "en", "ru", "train") == [
+        e.__class__(e.id, "ru", f"ru {e.article}", f"ru {e.summary}") for e in en]  # by id, in the asked order
+    with pytest.raises(XgenError, match=r"en-ru/train.jsonl has no translation for id 'demo-train-000003'"):
+        translator.examples(corpus.examples("en", "train")[:4], "en", "ru", "train")
     assert translator.texts(["translation"], ["a"], "en", "ru", "validation") == ["перевод"]
     with pytest.raises(XgenError, match=r"en-ru/validation.texts.jsonl has no translation for id 'b': add a line"):
         translator.texts(["x", "y"], ["a", "b"], "en", "ru", "validation")
@@ -158,10 +169,10 @@ def test_hf_translations_are_reused_from_the_cache(tiny_marian, tmp_path, corpus
 
 # ---- TRANS-TEST through the real entry point
 
-def _write_jsonl(path, rows):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-
+def test_trans_test_needs_a_run_and_a_translator(xgen, tmp_path):
+    out = xgen("eval", "baseline=trans_test", f"hydra.run.dir={tmp_path / 'x'}", check=False)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "add run=<its run dir>" in out.stderr and "add translate=demo" in out.stderr
 
 def test_trans_test_scores_the_back_translated_summaries(xgen, tmp_path):
     """With translate=file, the summaries "translated back" are the ru references themselves: TRANS-TEST

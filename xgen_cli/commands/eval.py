@@ -49,13 +49,13 @@ def through_run_problems(cfg: DictConfig) -> list[str]:
     """baseline=trans_test: an English-trained run, a translator, no predictions file."""
     found = []
     if not cfg.run:
-        found.append(f"baseline={cfg.baseline.name} summarises through an English-trained run: add run=<its run dir>")
+        found.append(f"{cfg.baseline.name} summarises through an English-trained run: add run=<its run dir>")
     elif not (Path(cfg.run) / ".hydra" / "config.yaml").is_file():
         found.append(f"run={cfg.run} holds no .hydra/config.yaml: point it at a training run's directory")
     if cfg.translate.name == "none":
-        found.append(f"baseline={cfg.baseline.name} needs a translator: add translate=demo (the demo corpus), file or hf")
+        found.append(f"{cfg.baseline.name} needs a translator: add translate=demo (the demo corpus), file or hf")
     if cfg.predictions:
-        found.append(f"baseline={cfg.baseline.name} writes its own predictions: drop predictions=")
+        found.append(f"{cfg.baseline.name} writes its own predictions: drop predictions=")
     return found
 
 
