@@ -12,6 +12,7 @@ a training run.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -224,6 +225,7 @@ def eval_trans_test(cfg: DictConfig, run: RunDir) -> list[dict]:
     method.eval()
     rows = []
     for lang, targets in examples.items():
+        start = time.perf_counter()
         ids = [e.id for e in targets]
         english = translator.examples(targets, lang, source, cfg.split)
         summaries, _ = evaluator.predict(method, english)
@@ -238,5 +240,5 @@ def eval_trans_test(cfg: DictConfig, run: RunDir) -> list[dict]:
                               split=cfg.split)
         run.log_metrics(row)
         rows.append(row)
-        print(format_progress(row, 0.0), file=sys.stderr, flush=True)
+        print(format_progress(row, time.perf_counter() - start), file=sys.stderr, flush=True)
     return rows
