@@ -18,7 +18,7 @@ MICRO_MODEL = [
     "model.build.architecture.d_model=64", "model.build.architecture.d_ff=128",
     "model.build.architecture.num_layers=2", "model.build.architecture.num_decoder_layers=2",
     "model.build.architecture.num_heads=2", "model.build.pretrain.span_corruption_steps=4",
-    "model.build.pretrain.prefix_lm_steps=2", "model.build.corpus.n_unlabeled=200", "model.build.vocab_size=1000",
+    "model.build.pretrain.prefix_lm_steps=2", "model.build.sample.max_texts=200", "model.build.vocab_size=1000",
 ]
 # A run of a few steps on a small slice of the demo corpus.
 MICRO_RUN = MICRO_MODEL + [

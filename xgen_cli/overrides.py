@@ -30,6 +30,12 @@ def _options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
+def groups_help(command: str) -> str:
+    """'group: option, option' per line for the groups the command's defaults list composes (its --help)."""
+    groups, _ = _primary(command)
+    return "\n".join(f"{group}: {', '.join(_options(group))}" for group in sorted(groups))
+
+
 def override_problems(command: str, args: list[str]) -> list[str]:
     """One message per override that names an unknown group option or top-level key."""
     groups, keys = _primary(command)

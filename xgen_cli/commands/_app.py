@@ -15,6 +15,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from xgen_cli.errors import XgenError
+from xgen_cli.overrides import groups_help
 
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 
@@ -28,6 +29,9 @@ def _random_tag() -> str:
 
 
 OmegaConf.register_new_resolver("random_tag", _random_tag, replace=True)
+# `${command_groups:<command>}` in a command's hydra.help.template: only the groups it composes (Hydra's
+# $APP_CONFIG_GROUPS lists every folder of conf/, most of which that command ignores).
+OmegaConf.register_new_resolver("command_groups", lambda command: groups_help(command), replace=True)
 
 # Config keys a resumed run may change: where built backbones are cached, and resume= itself.
 RESUME_MAY_DIFFER = ("cache_dir", "resume")

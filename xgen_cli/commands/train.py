@@ -131,7 +131,8 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     summary = build_summary(run.read_metrics(), identity, source_lang=cfg.source_lang)
     counts = draws.counts()
     print(f"[train] draws per source: {counts}", file=sys.stderr, flush=True)
-    summary["training"] = {"precision": precision, "draws": counts, **stages}
+    # backbone: the folder it was read from (for model=tiny, the build on this corpus); tables re-score with its spiece.model
+    summary["training"] = {"precision": precision, "draws": counts, "backbone": name_or_path, **stages}
     summary["data"] = {"skipped_lines": corpus.skipped}  # data.on_bad_line=skip: bad lines per file
     run.finish(summary)
     return summary
