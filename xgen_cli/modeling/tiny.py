@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 from xgen_cli.errors import XgenError
-from xgen_cli.modeling.backbone import SPM_FILE
 
 DONE_FILE = "xgen_build.json"  # written last: its presence means the folder is complete
 # Bumped when the build's code changes what it builds for the same config (3: built on the run's
