@@ -66,6 +66,14 @@ def test_tiny_builds_on_the_corpus_given_and_train_finds_that_build(xgen, corpus
     assert any(KANA.search(p) for p in _pieces(folder)) and any(UKRAINIAN.search(p) for p in _pieces(folder))
     assert not any(KANA.search(p) or UKRAINIAN.search(p) for p in _pieces(demo))
 
+    # Adapting that checkpoint (model=tiny with model.name_or_path): prefix LM on the corpus, same vocabulary.
+    adapt = tmp_path / "adapt"
+    xgen("pretrain", "model=tiny", f"model.name_or_path={folder}", "data=jsonl", f"data.corpus.path={corpus}",
+         "data.eval_langs=[uk,ja]", "objective.steps=2", "objective.batch_size=4", "objective.max_tokens=32",
+         f"hydra.run.dir={adapt}")
+    assert (adapt / "backbone" / "spiece.model").read_bytes() == open(f"{folder}/spiece.model", "rb").read()
+    assert (adapt / "backbone" / "model.safetensors").read_bytes() != open(f"{folder}/model.safetensors", "rb").read()
+
     # `xgen train` on the same corpus finds that backbone (same cache key, no second build).
     run = tmp_path / "run"
     proc = xgen("train", "method=prompt", "data=jsonl", f"data.corpus.path={corpus}", "data.eval_langs=[en,ja]",
@@ -73,3 +81,11 @@ def test_tiny_builds_on_the_corpus_given_and_train_finds_that_build(xgen, corpus
                 "eval.num_beams=1", *OWN_MODEL, f"hydra.run.dir={run}")
     assert "[tiny] building" not in proc.stderr
     assert json.loads((run / "summary.json").read_text())["training"]["backbone"] == folder
+
+
+def test_pretrain_help_lists_only_the_groups_it_composes(xgen):
+    help_text = xgen("pretrain", "--help").stdout
+    groups = help_text.split("== Configuration groups ==", 1)[1].split("== Config ==", 1)[0]
+    listed = {line.split(":", 1)[0] for line in groups.splitlines() if ": " in line}
+    assert listed == {"model", "data", "trainer", "objective", "unlabeled"}
+    assert "model: base, large, small, tiny, xl, xxl" in groups

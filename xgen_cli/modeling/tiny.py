@@ -50,6 +50,10 @@ def read_sample(build: dict) -> dict[str, list[str]]:
     (its unlabeled.jsonl, else its training articles), balanced by characters."""
     import hydra
 
+    if not isinstance(build.get("corpus"), dict) or "_target_" not in build["corpus"]:
+        # A config saved before the build read the run's corpus: {seed, n_unlabeled} of the demo.
+        raise XgenError(f"model.build.corpus={build.get('corpus')} names no corpus (a config from an older xgen): "
+                        "set model.build.corpus='${data.corpus}', or model.name_or_path=<the backbone folder>")
     corpus = hydra.utils.instantiate(build["corpus"])
     texts, without = {}, []
     for lang in corpus.languages():
