@@ -31,7 +31,7 @@ def _random_tag() -> str:
 OmegaConf.register_new_resolver("random_tag", _random_tag, replace=True)
 # `${command_groups:<command>}` in a command's hydra.help.template: only the groups it composes (Hydra's
 # $APP_CONFIG_GROUPS lists every folder of conf/, most of which that command ignores).
-OmegaConf.register_new_resolver("command_groups", lambda command: groups_help(command), replace=True)
+OmegaConf.register_new_resolver("command_groups", groups_help, replace=True)
 
 # Config keys a resumed run may change: where built backbones are cached, and resume= itself.
 RESUME_MAY_DIFFER = ("cache_dir", "resume")
