@@ -29,6 +29,16 @@ def test_balanced_sample_gives_every_language_the_same_characters():
     assert sample == {"big": ["a" * 10] * 3, "small": ["b" * 4] * 8}
 
 
+def test_more_characters_than_the_vocabulary_holds_is_one_line_naming_the_knobs(tmp_path):
+    from xgen_cli.errors import XgenError
+    from xgen_cli.modeling.vocabulary import train_sentencepiece
+
+    texts = ["".join(chr(0x4E00 + (i * 7 + j) % 600) for j in range(50)) for i in range(200)]  # 600 CJK characters
+    with pytest.raises(XgenError, match=r"Vocabulary size is smaller than required_chars.*model.build.vocab_size") as error:
+        train_sentencepiece(texts, tmp_path, vocab_size=500, character_coverage=1.0)
+    assert "\n" not in str(error.value)
+
+
 def _folder(proc) -> str:
     return proc.stdout.split("tiny backbone: ", 1)[1].splitlines()[0]
 
