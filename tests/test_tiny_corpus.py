@@ -79,15 +79,15 @@ def test_tiny_builds_on_the_corpus_given_and_train_finds_that_build(xgen, corpus
     # Adapting that checkpoint (model=tiny with model.name_or_path): prefix LM on the corpus, same vocabulary.
     adapt = tmp_path / "adapt"
     xgen("pretrain", "model=tiny", f"model.name_or_path={folder}", "data=jsonl", f"data.corpus.path={corpus}",
-         "data.eval_langs=[uk,ja]", "objective.steps=2", "objective.batch_size=4", "objective.max_tokens=32",
+         "data.eval_langs=[uk,ja]", "objective.steps=1", "objective.batch_size=4", "objective.max_tokens=32",
          f"hydra.run.dir={adapt}")
     assert (adapt / "backbone" / "spiece.model").read_bytes() == open(f"{folder}/spiece.model", "rb").read()
     assert (adapt / "backbone" / "model.safetensors").read_bytes() != open(f"{folder}/model.safetensors", "rb").read()
 
     # `xgen train` on the same corpus finds that backbone (same cache key, no second build).
     run = tmp_path / "run"
-    proc = xgen("train", "method=prompt", "data=jsonl", f"data.corpus.path={corpus}", "data.eval_langs=[en,ja]",
-                "data.eval_examples=4", "steps=2", "eval_every=2", "batch_size=4", "max_new_tokens=8",
+    proc = xgen("train", "method=prompt", "data=jsonl", f"data.corpus.path={corpus}", "data.eval_langs=[ja]",
+                "data.eval_examples=2", "steps=1", "eval_every=1", "batch_size=4", "max_new_tokens=4",
                 "eval.num_beams=1", *OWN_MODEL, f"hydra.run.dir={run}")
     assert "[tiny] building" not in proc.stderr
     assert json.loads((run / "summary.json").read_text())["training"]["backbone"] == folder
