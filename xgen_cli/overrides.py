@@ -34,6 +34,9 @@ def override_problems(command: str, args: list[str]) -> list[str]:
     """One message per override that names an unknown group option or top-level key."""
     groups, keys = _primary(command)
     problems = []
+    multirun = any(a in ("-m", "--multirun") for a in args)
+    if not multirun and any(a.split("=", 1)[0].lstrip("+") == "sweep" for a in args if "=" in a):
+        problems.append(f"sweep= names a sweep of many runs: add -m (xgen {command} -m sweep=...)")
     for arg in args:
         if arg.startswith(("-", "+", "~")) or "=" not in arg:
             continue  # flags, additions and deletions are Hydra's to judge

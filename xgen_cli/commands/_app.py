@@ -15,6 +15,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from xgen_cli.errors import XgenError
+from xgen_cli.sweeps import sweep_subdir
 
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 
@@ -27,7 +28,10 @@ def _random_tag() -> str:
     return secrets.token_hex(2)
 
 
-OmegaConf.register_new_resolver("random_tag", _random_tag, replace=True)
+# use_cache: a launcher that composes each job again (submitit, in the job's own process) copies the
+# sweep's cached values into it, so every job resolves the same sweep folder.
+OmegaConf.register_new_resolver("random_tag", _random_tag, replace=True, use_cache=True)
+OmegaConf.register_new_resolver("sweep_subdir", sweep_subdir, replace=True)
 
 # Config keys a resumed run may change: where built backbones are cached, and resume= itself.
 RESUME_MAY_DIFFER = ("cache_dir", "resume")
