@@ -41,8 +41,8 @@ def override_problems(command: str, args: list[str]) -> list[str]:
         if arg.startswith(("-", "+", "~")) or "=" not in arg:
             continue  # flags, additions and deletions are Hydra's to judge
         key, value = arg.split("=", 1)
-        top = key.split(".", 1)[0].split("@", 1)[0]
-        if top == "hydra":
+        top = key.split(".", 1)[0].split("@", 1)[0].split("/", 1)[0]
+        if top == "hydra":  # hydra.<key> and hydra/<group> (e.g. hydra/launcher=slurm): Hydra's
             continue
         if key in groups:
             if "(" in value:  # a sweep function (choice, range, ...): Hydra expands it

@@ -14,6 +14,7 @@ import hydra
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from xgen_cli import launchers
 from xgen_cli.errors import XgenError
 from xgen_cli.sweeps import sweep_subdir
 
@@ -32,6 +33,8 @@ def _random_tag() -> str:
 # sweep's cached values into it, so every job resolves the same sweep folder.
 OmegaConf.register_new_resolver("random_tag", _random_tag, replace=True, use_cache=True)
 OmegaConf.register_new_resolver("sweep_subdir", sweep_subdir, replace=True)
+OmegaConf.register_new_resolver("slurm_tasks_per_node", launchers.tasks_per_node, replace=True)
+OmegaConf.register_new_resolver("slurm_gpus_per_node", launchers.gpus_per_node, replace=True)
 
 # Config keys a resumed run may change: where built backbones are cached, and resume= itself.
 RESUME_MAY_DIFFER = ("cache_dir", "resume")

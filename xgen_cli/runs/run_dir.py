@@ -3,7 +3,8 @@
 Layout (DESIGN.md "Run directory"):
     run.json                                  status, started/finished (UTC, ISO 8601), xgen_version,
                                               git_sha, argv, identity; pid, host, heartbeat and
-                                              attempt of the latest attempt; "error" when failed,
+                                              attempt of the latest attempt (and under SLURM its
+                                              slurm_job_id, slurm_restart_count); "error" when failed,
                                               "reason" and "checkpoint" when interrupted;
                                               "attempts": how earlier attempts ended
     metrics.jsonl                             one evaluation row per (step, stage, split, lang)
@@ -20,7 +21,8 @@ Status (`RunDir.status()`):
     "interrupted" a stop signal (SIGTERM, SIGUSR1, Ctrl-C) stopped it after saving a checkpoint
     "running"     run.json says running and the process looks alive
     "crashed"     run.json says running but the process is gone: its pid no longer exists on this
-                  host, or its heartbeat (refreshed every HEARTBEAT_S by a thread of the live run,
+                  host, SLURM restarted the job that wrote it (a requeued job, on any node, runs
+                  only after its previous start ended), or its heartbeat (refreshed every HEARTBEAT_S by a thread of the live run,
                   whatever host it runs on) is older than STALE_S; also run.json "done" without
                   summary.json (killed between the two writes by an older xgen)
     "missing"     no run.json
@@ -88,6 +90,13 @@ def _pid_exists(pid) -> bool:
     except PermissionError:  # exists, owned by someone else
         return True
     return True
+
+
+def _slurm_job() -> dict:
+    """This process's SLURM job and how many times SLURM restarted it ({} outside SLURM)."""
+    if "SLURM_JOB_ID" not in os.environ:
+        return {}
+    return {"slurm_job_id": os.environ["SLURM_JOB_ID"], "slurm_restart_count": int(os.environ.get("SLURM_RESTART_COUNT", 0))}
 
 
 def _rank_zero() -> bool:
@@ -228,6 +237,7 @@ class RunDir:
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "heartbeat": _now(),
+            **_slurm_job(),
             "xgen_version": __version__,
             "git_sha": _git_sha(),
             "argv": list(argv),
@@ -362,5 +372,8 @@ class RunDir:
             return status
         if status == "running":
             pid_gone = info.get("host") == socket.gethostname() and not _pid_exists(info.get("pid"))
-            return "crashed" if pid_gone or _age_s(info.get("heartbeat")) > STALE_S else "running"
+            job = _slurm_job()
+            requeued = job and info.get("slurm_job_id") == job["slurm_job_id"] and \
+                info.get("slurm_restart_count") != job["slurm_restart_count"]
+            return "crashed" if pid_gone or requeued or _age_s(info.get("heartbeat")) > STALE_S else "running"
         return "crashed"
