@@ -1,0 +1,104 @@
+"""Sweeps as files (conf/sweep/, `xgen train -m sweep=<name>`): every job of every sweep composes;
+job folders are named by the overrides that vary; a sweep launched again skips its finished runs,
+resumes its unfinished ones (bit for bit) and refuses a changed config, saying how many of each."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import MICRO_RUN, REPO
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+from runs_helpers import assert_same_results
+
+from xgen_cli.commands._app import CONF_DIR
+from xgen_cli.config_checks import train_problems
+from xgen_cli.overrides import override_problems
+from xgen_cli.sweeps import sweep_subdir
+
+SWEEPS = sorted(p.stem for p in (Path(CONF_DIR) / "sweep").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", SWEEPS)
+def test_every_sweep_names_valid_choices_and_its_first_job_composes(name):
+    sweeper = OmegaConf.load(Path(CONF_DIR) / "sweep" / f"{name}.yaml").hydra.sweeper
+    params = {key: str(spec).split(",") for key, spec in sweeper.params.items()}
+    command = sweeper.get("command") or "train"
+    # Every value of a group (model=small,base,...) is one of its options; every key exists.
+    assert override_problems(command, [f"{k}={','.join(v)}" for k, v in params.items()]) == []
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose(command, overrides=[f"sweep={name}", *(f"{k}={v[0]}" for k, v in params.items())])
+    if command == "train" and "stage1" not in cfg.method:  # FP's stage-1 run is the user's to give
+        assert train_problems(cfg) == []
+    if name.startswith("demo_"):
+        assert params["model"] == ["tiny"]
+    else:
+        assert f"demo_{name}" in SWEEPS  # every paper sweep has a demo
+
+
+def test_folder_names():
+    assert sweep_subdir("method=prompt,model=base", 0) == "method=prompt,model=base/seed=0"
+    assert sweep_subdir("", 2) == "seed=2"
+    assert sweep_subdir("method.stage1=/runs/a", 1) == "method.stage1=_runs_a/seed=1"
+    assert sweep_subdir("baseline=lead64") == "baseline=lead64" and sweep_subdir("") == "run"
+
+
+def xgen(cache_dir, *args):
+    return subprocess.run([sys.executable, "-m", "xgen_cli.cli", *args], capture_output=True, text=True, timeout=600,
+                          cwd=REPO, env={**os.environ, "XGEN_CACHE": str(cache_dir)})
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["train", "sweep=fig2_sizes"], "xgen train: error: sweep= names a sweep of many runs: add -m "
+                                     "(xgen train -m sweep=...)"),
+    (["train", "-m", "sweep=fig4_baselines"], "xgen train: error: this sweep is for xgen eval: run xgen eval -m "
+                                              "sweep=fig4_baselines"),
+])
+def test_a_sweep_is_refused_in_one_line_before_anything_runs(cache_dir, tmp_path, args, expected):
+    out = xgen(cache_dir, *args, f"hydra.sweep.dir={tmp_path}/sweep")
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [expected]
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_a_sweep_launched_again_skips_finished_runs_and_resumes_unfinished_ones(cache_dir, tmp_path):
+    root = tmp_path / "sweep"
+    # Narrowed to one run (method=prompt, seed=0): the folder still names the method, which the sweep
+    # file varies, so the full sweep finds this run where it would have put it.
+    args = ["train", "-m", "sweep=demo_fig2_sizes", "method=prompt", "seed=0", *MICRO_RUN,
+            "trainer.precision=32-true", "keep_checkpoints=-1", f"hydra.sweep.dir={root}"]
+
+    def launch(*extra):
+        out = xgen(cache_dir, *args, *extra)
+        assert out.returncode == 0, out.stderr[-4000:]
+        return out.stdout + out.stderr
+
+    assert f"[sweep] {root}: 1 runs: 0 finished before (skipped), 0 unfinished (resumed), 1 new" in launch()
+    run = root / "method=prompt" / "seed=0"
+    reference = tmp_path / "reference"
+    shutil.copytree(run, reference)
+
+    # As if stopped after step 2's checkpoint: the later checkpoints and summary.json gone.
+    for name in ("step=4.ckpt", "last.ckpt"):
+        (run / "checkpoints" / name).unlink()
+    (run / "summary.json").unlink()
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "status": "interrupted", "reason": "SIGTERM at step 2"}))
+    out = launch()
+    assert f"[sweep] {root}: 1 runs: 0 finished before (skipped), 1 unfinished (resumed), 0 new" in out
+    assert "resuming stage main from" in out and "step=2.ckpt (step 2)" in out
+    assert_same_results(run, reference)
+
+    assert f"[sweep] {root}: 1 runs: 1 finished before (skipped), 0 unfinished (resumed), 0 new" in launch()
+    assert json.loads((run / "run.json").read_text())["attempt"] == 2  # the skipped launch started nothing
+
+    changed = xgen(cache_dir, *args, "steps=6")
+    assert changed.returncode == 2
+    assert changed.stderr.strip().splitlines() == [
+        f"xgen train: error: {run} holds a run of this sweep with another config (steps: 4 -> 6): launch the sweep "
+        "with the same overrides, or into another hydra.sweep.dir"]
