@@ -46,7 +46,8 @@ def test_folder_names():
     assert sweep_subdir("method=prompt,model=base", 0) == "method=prompt,model=base/seed=0"
     assert sweep_subdir("", 2) == "seed=2"
     assert sweep_subdir("method.stage1=/runs/a", 1) == "method.stage1=_runs_a/seed=1"
-    assert sweep_subdir("baseline=lead64") == "baseline=lead64" and sweep_subdir("") == "run"
+    assert sweep_subdir("data.eval_examples=50", None) == "data.eval_examples=50"
+    assert sweep_subdir("", None, "LEAD-64") == "LEAD-64"
 
 
 def xgen(cache_dir, *args):

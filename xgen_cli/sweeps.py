@@ -26,13 +26,13 @@ from omegaconf import OmegaConf, open_dict, read_write
 LEAF_KEY = "seed"
 
 
-def sweep_subdir(varying: str, seed=None) -> str:
+def sweep_subdir(varying: str, seed=None, alone: str = "run") -> str:
     """`<varying>/seed=<s>`, or `seed=<s>` when only the seed varies; without a seed (`xgen eval`:
-    a baseline trains nothing) `<varying>`, or `run`. `varying` is Hydra's
+    a baseline trains nothing) `<varying>`, or `alone` when nothing varies. `varying` is Hydra's
     `hydra.job.override_dirname` (the job's overrides of the varying keys, `k=v` joined by commas);
     a `/` inside a value would nest folders, so it becomes `_`."""
     parts = [str(varying).replace(os.sep, "_")] + ([f"{LEAF_KEY}={seed}"] if seed is not None else [])
-    return "/".join(p for p in parts if p) or "run"
+    return "/".join(p for p in parts if p) or alone
 
 
 class SweepFolders:
