@@ -14,12 +14,13 @@ if alive "$DIR/run/slurmctld.pid"; then
     sleep 0.2
   done
 fi
+pids=()
 for pidfile in "$DIR/run/slurmd.pid" "$DIR/run/slurmctld.pid" "$DIR/munge/munged.pid"; do
-  if alive "$pidfile"; then
-    pid=$(cat "$pidfile")
-    kill "$pid"
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  fi
+  alive "$pidfile" && pids+=("$(cat "$pidfile")")
+done
+[ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null
+for pid in "${pids[@]}"; do
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
 done
 exit 0
