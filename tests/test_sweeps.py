@@ -50,6 +50,16 @@ def test_folder_names():
     assert sweep_subdir("", None, "LEAD-64") == "LEAD-64"
 
 
+@pytest.mark.parametrize(("trainer", "tasks", "gpus"), [
+    (["trainer=cpu"], 1, None), (["trainer=gpu", "trainer.devices=4"], 4, 4)])
+def test_the_slurm_launcher_asks_for_one_task_per_device(trainer, tasks, gpus):
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=["hydra/launcher=slurm", *trainer], return_hydra_config=True)
+    launcher = OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
+    assert (launcher["tasks_per_node"], launcher["gpus_per_node"], launcher["nodes"]) == (tasks, gpus, 1)
+    assert launcher["max_num_timeout"] >= 1 and "export WANDB_MODE=offline" in launcher["setup"]
+
+
 def xgen(cache_dir, *args):
     return subprocess.run([sys.executable, "-m", "xgen_cli.cli", *args], capture_output=True, text=True, timeout=600,
                           cwd=REPO, env={**os.environ, "XGEN_CACHE": str(cache_dir)})
@@ -60,6 +70,9 @@ def xgen(cache_dir, *args):
                                      "(xgen train -m sweep=...)"),
     (["train", "-m", "sweep=fig4_baselines"], "xgen train: error: this sweep is for xgen eval: run xgen eval -m "
                                               "sweep=fig4_baselines"),
+    (["train", "-m", "hydra/launcher=slurm", "trainer=gpu", "trainer.devices=-1"],
+     "xgen train: error: trainer.devices=-1 cannot size a SLURM job: give the number of devices per node "
+     "(e.g. trainer.devices=4); hydra/launcher=slurm starts one task per device"),
 ])
 def test_a_sweep_is_refused_in_one_line_before_anything_runs(cache_dir, tmp_path, args, expected):
     out = xgen(cache_dir, *args, f"hydra.sweep.dir={tmp_path}/sweep")

@@ -10,7 +10,8 @@
 - before launching, each job's folder is looked at: a finished run (summary.json) is skipped, an
   unfinished one resumes (the job's own `xgen train` continues from its last checkpoint), and a
   run there with another config is a one-line error naming the keys; it prints how many of each;
-- a sweep file may name the command it is for (`command: eval`), checked before anything runs.
+- a sweep file may name the command it is for (`command: eval`), checked before anything runs,
+  and a launcher that cannot size a job from the trainer config says so in one line.
 Hydra loads sweepers from the `hydra_plugins` package only: hydra_plugins/xgen_sweeper.py makes it there.
 """
 
@@ -43,6 +44,22 @@ class SweepFolders:
     def __init__(self, max_batch_size: int | None = None, params: dict | None = None, command: str | None = None):
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.command = command
+
+    def setup(self, *, hydra_context, task_function, config) -> None:
+        """Hydra's, which builds the launcher: an XgenError from a launcher's resolver (e.g.
+        trainer.devices=-1 under hydra/launcher=slurm) is reported in one line, not as a traceback."""
+        from xgen_cli.commands._app import report
+        from xgen_cli.errors import XgenError
+
+        try:
+            super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        except Exception as exc:
+            cause = exc
+            while cause is not None and not isinstance(cause, XgenError):
+                cause = cause.__cause__ or cause.__context__
+            if cause is None:
+                raise
+            report(config.hydra.job.name, cause)
 
     def sweep(self, arguments: list[str]):
         from xgen_cli.commands._app import report
@@ -98,7 +115,7 @@ class SweepFolders:
         another config, or one that cannot continue there (RunDir.check_target)."""
         from hydra.core.hydra_config import HydraConfig
 
-        from xgen_cli.commands._app import config_differences
+        from xgen_cli.commands._app import config_differences, first_few
         from xgen_cli.errors import XgenError
         from xgen_cli.runs.run_dir import RunDir
 
@@ -113,9 +130,8 @@ class SweepFolders:
         differences = config_differences(OmegaConf.to_container(OmegaConf.load(saved_file)), new) \
             if saved_file.is_file() else ["(no .hydra/config.yaml there)"]
         if differences:
-            shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
-            raise XgenError(f"{folder} holds a run of this sweep with another config ({shown}): launch the sweep "
-                            "with the same overrides, or into another hydra.sweep.dir")
+            raise XgenError(f"{folder} holds a run of this sweep with another config ({first_few(differences)}): "
+                            "launch the sweep with the same overrides, or into another hydra.sweep.dir")
         run = RunDir(folder)
         if run.status() == "done":
             return "skipped"

@@ -111,6 +111,10 @@ def config_differences(saved: dict, new: dict) -> list[str]:
     return [f"{k}: {a.get(k, '(absent)')} -> {b.get(k, '(absent)')}" for k in keys if a.get(k) != b.get(k)]
 
 
+def first_few(differences: list[str], n: int = 5) -> str:
+    return "; ".join(differences[:n]) + (f"; and {len(differences) - n} more" if len(differences) > n else "")
+
+
 class RunFolderGate(Callback):
     """Checks a run's folder before Hydra writes into it (`hydra.callbacks` in the command's YAML).
 
@@ -121,8 +125,8 @@ class RunFolderGate(Callback):
     RunDir.check_target); for an unfinished run, the config must equal the saved one (else an error
     naming the differing keys), and Hydra is told not to rewrite .hydra/ (the first attempt's stays).
     `hydra.run.dir` is resolved here once and pinned, so the folder checked is the folder used.
-    Multirun jobs are not gated (Hydra offers no hook before it writes a job's folder); the task's
-    own checks (RunDir.start) still refuse a finished or live run there.
+    Multirun jobs are checked by xgen's sweeper before any is launched (xgen_cli/sweeps.py); the
+    task's own checks (RunDir.start) still refuse a finished or live run there.
     """
 
     def __init__(self, command: str, problems: str | None = None):
@@ -161,9 +165,8 @@ class RunFolderGate(Callback):
         new.pop("hydra")
         differences = config_differences(saved, new)
         if differences:
-            shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
-            raise XgenError(f"{folder} holds an unfinished run with another config ({shown}): continue it with "
-                            f"xgen {self.command} resume={folder}, or choose another hydra.run.dir")
+            raise XgenError(f"{folder} holds an unfinished run with another config ({first_few(differences)}): "
+                            f"continue it with xgen {self.command} resume={folder}, or choose another hydra.run.dir")
         with read_write(config.hydra), open_dict(config.hydra):
             config.hydra.output_subdir = None
 
