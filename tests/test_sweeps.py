@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import MICRO_RUN, REPO
+from forkserver import ForkServer
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
-from runs_helpers import assert_same_results
+from runs_helpers import SERVER_ENV, assert_same_results
 
 from xgen_cli.commands._app import CONF_DIR
 from xgen_cli.config_checks import train_problems
@@ -80,17 +81,24 @@ def test_a_sweep_is_refused_in_one_line_before_anything_runs(cache_dir, tmp_path
     assert not (tmp_path / "sweep").exists()
 
 
-def test_a_sweep_launched_again_skips_finished_runs_and_resumes_unfinished_ones(cache_dir, tmp_path):
+@pytest.fixture(scope="module")
+def server(cache_dir):
+    server = ForkServer({"XGEN_CACHE": str(cache_dir), **SERVER_ENV})  # imports torch once for the launches
+    yield server
+    server.close()
+
+
+def test_a_sweep_launched_again_skips_finished_runs_and_resumes_unfinished_ones(server, tmp_path):
     root = tmp_path / "sweep"
     # Narrowed to one run (method=prompt, seed=0): the folder still names the method, which the sweep
     # file varies, so the full sweep finds this run where it would have put it.
     args = ["train", "-m", "sweep=demo_fig2_sizes", "method=prompt", "seed=0", *MICRO_RUN,
             "trainer.precision=32-true", "keep_checkpoints=-1", f"hydra.sweep.dir={root}"]
 
-    def launch(*extra):
-        out = xgen(cache_dir, *args, *extra)
-        assert out.returncode == 0, out.stderr[-4000:]
-        return out.stdout + out.stderr
+    def launch(*extra, code=0):
+        log = tmp_path / f"launch{len(list(tmp_path.glob('launch*.out')))}"
+        assert server.wait(server.start([*args, *extra], log)) == code, Path(f"{log}.err").read_text()[-4000:]
+        return Path(f"{log}.out").read_text() + Path(f"{log}.err").read_text()
 
     assert f"[sweep] {root}: 1 runs: 0 finished before (skipped), 0 unfinished (resumed), 1 new" in launch()
     run = root / "method=prompt" / "seed=0"
@@ -111,8 +119,6 @@ def test_a_sweep_launched_again_skips_finished_runs_and_resumes_unfinished_ones(
     assert f"[sweep] {root}: 1 runs: 1 finished before (skipped), 0 unfinished (resumed), 0 new" in launch()
     assert json.loads((run / "run.json").read_text())["attempt"] == 2  # the skipped launch started nothing
 
-    changed = xgen(cache_dir, *args, "steps=6")
-    assert changed.returncode == 2
-    assert changed.stderr.strip().splitlines() == [
+    assert launch("steps=6", code=2).strip().splitlines()[-1] == (
         f"xgen train: error: {run} holds a run of this sweep with another config (steps: 4 -> 6): launch the sweep "
-        "with the same overrides, or into another hydra.sweep.dir"]
+        "with the same overrides, or into another hydra.sweep.dir")
