@@ -40,16 +40,17 @@ def finish(proc: subprocess.Popen) -> str:
     return out
 
 
-@pytest.fixture(scope="module")
-def sweep(env, tmp_path_factory):
-    """The 2 methods x 2 seeds sweep, through SLURM."""
-    root = tmp_path_factory.mktemp("sweep")
+def test_a_sweep_on_slurm_finishes_and_a_requeued_run_resumes(env, tmp_path):
+    # One test, not two: under `pytest -n 2` two tests could land on two workers, each with its own
+    # cluster and its own 2 x 2 sweep.
+    reference = sweep_of_four_runs(env, tmp_path / "sweep")
+    requeued_run_resumes(env, tmp_path / "requeued", reference)
+
+
+def sweep_of_four_runs(env, root):
+    """The 2 methods x 2 seeds sweep finishes, tabulates, and a second launch submits nothing;
+    returns its PROMPT seed-0 run."""
     out = finish(launch(env, *SWEEP, "seed=0,1", *SLURM, f"hydra.sweep.dir={root}"))
-    return root, out
-
-
-def test_a_demo_sweep_runs_on_slurm_and_tabulates(env, sweep):
-    root, out = sweep
     assert f"[sweep] {root}: 4 runs: 0 finished before (skipped), 0 unfinished (resumed), 4 new" in out
     runs = {f"method={m}/seed={s}" for m in ("prompt", "model") for s in (0, 1)}
     assert {p.parent.relative_to(root).as_posix() for p in root.rglob("summary.json")} == runs
@@ -61,19 +62,18 @@ def test_a_demo_sweep_runs_on_slurm_and_tabulates(env, sweep):
     block = table.stdout.split("\n\n")[1].splitlines()  # SP-RG: a header, then one row per run
     assert sorted(row.split()[0] + row.split()[2] for row in block[1:]) == ["MODELs0", "MODELs1", "PROMPTs0", "PROMPTs1"]
 
-    # Launched again: every run is finished, nothing is submitted.
     out = finish(launch(env, *SWEEP, "seed=0,1", *SLURM, f"hydra.sweep.dir={root}"))
     assert f"[sweep] {root}: 4 runs: 4 finished before (skipped), 0 unfinished (resumed), 0 new" in out
     assert "Submitit" not in out
+    return root / "method=prompt" / "seed=0"
 
 
-def test_a_run_requeued_mid_training_resumes_and_matches_the_uninterrupted_one(env, sweep, tmp_path):
-    reference = sweep[0] / "method=prompt" / "seed=0"
-    root = tmp_path / "sweep"
+def requeued_run_resumes(env, root, reference):
+    """The sweep's PROMPT seed-0 run again, requeued (`scontrol requeue`) once step 2's checkpoint
+    exists: SLURM sends SIGTERM (xgen saves a checkpoint and exits), then starts the same job again,
+    which resumes the run from its folder and ends as the uninterrupted run did, bit for bit."""
     run = root / "method=prompt" / "seed=0"
     proc = launch(env, *SWEEP, "method=prompt", "seed=0", *SLURM, f"hydra.sweep.dir={root}")
-    # Requeued once step 2's checkpoint exists: SLURM sends SIGTERM (xgen saves a checkpoint and
-    # exits), then starts the same job again, which resumes the run from its folder.
     step2 = run / "checkpoints" / "step=2.ckpt"
     assert wait_for(proc.pid, step2.exists, timeout=300, every=0.05), proc.communicate()[0][-4000:]
     job = subprocess.run(["squeue", "-h", "-o", "%i"], env=env, capture_output=True, text=True, check=True).stdout.split()
