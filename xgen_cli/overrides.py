@@ -35,7 +35,7 @@ def override_problems(command: str, args: list[str]) -> list[str]:
     groups, keys = _primary(command)
     problems = []
     multirun = any(a in ("-m", "--multirun") for a in args)
-    if not multirun and any(a.split("=", 1)[0].lstrip("+") == "sweep" for a in args if "=" in a):
+    if not multirun and any(a.split("=", 1)[0].lstrip("+") == "sweep" and not a.endswith("=null") for a in args):
         problems.append(f"sweep= names a sweep of many runs: add -m (xgen {command} -m sweep=...)")
     for arg in args:
         if arg.startswith(("-", "+", "~")) or "=" not in arg:

@@ -18,13 +18,14 @@ Layout (DESIGN.md "Run directory"):
 Status (`RunDir.status()`):
     "done"        summary.json exists (whatever run.json says)
     "failed"      run.json says so: an error stopped the run ("error" says which)
-    "interrupted" a stop signal (SIGTERM, SIGUSR1, Ctrl-C) stopped it after saving a checkpoint
+    "interrupted" a stop signal (SIGTERM, SIGUSR1, SIGUSR2, Ctrl-C) stopped it after saving a checkpoint
     "running"     run.json says running and the process looks alive
     "crashed"     run.json says running but the process is gone: its pid no longer exists on this
                   host, SLURM restarted the job that wrote it (a requeued job, on any node, runs
-                  only after its previous start ended), or its heartbeat (refreshed every HEARTBEAT_S by a thread of the live run,
-                  whatever host it runs on) is older than STALE_S; also run.json "done" without
-                  summary.json (killed between the two writes by an older xgen)
+                  only after its previous start ended), or its heartbeat (refreshed every
+                  HEARTBEAT_S by a thread of the live run, whatever host it runs on) is older
+                  than STALE_S; also run.json "done" without summary.json (killed between the two
+                  writes by an older xgen)
     "missing"     no run.json
 Every status but "done" can be continued: `xgen train` with the same config into the same folder
 resumes from the latest checkpoint (xgen_cli/checkpoints.py); a live run is never joined (an
