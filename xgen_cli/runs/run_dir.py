@@ -257,13 +257,14 @@ class RunDir:
         missing = [key for key in REQUIRED_ROW_KEYS if key not in row]
         if missing:
             raise ValueError(f"metrics row lacks {', '.join(missing)}: {row!r}")
-        append_jsonl(self.metrics_jsonl, row)
+        if _rank_zero():  # every rank computes the same rows (intermediate.py): one copy
+            append_jsonl(self.metrics_jsonl, row)
 
     def rewind(self, stage: str, step: int | None) -> int:
         """Before (re)training `stage` from a checkpoint at `step` (None: from scratch), drop that
         stage's metrics rows logged after it by a killed attempt, and any torn line; returns how
         many lines went. Kept lines are copied byte for byte; the file is replaced atomically."""
-        if not self.metrics_jsonl.exists():
+        if not _rank_zero() or not self.metrics_jsonl.exists():
             return 0
         kept, dropped = [], 0
         for line in self.metrics_jsonl.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -285,7 +286,8 @@ class RunDir:
     def write_predictions(self, step: int, lang: str, rows: list[dict], split: str = "validation") -> Path:
         """Write one (step, lang, split) predictions file atomically; returns its path."""
         path = self.predictions_file(step, lang, split)
-        write_jsonl(path, rows)
+        if _rank_zero():
+            write_jsonl(path, rows)
         return path
 
     def finish(self, summary: dict) -> None:
