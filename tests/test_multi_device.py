@@ -99,3 +99,74 @@ def test_a_resumed_rank_loader_continues_at_its_next_slice():
 def test_a_global_batch_that_does_not_split_over_the_processes_is_refused():
     with pytest.raises(XgenError, match="batch_size=7 does not split over 2 processes"):
         ResumableLoader(list(range(14)), 7, collate_fn=list, rank=0, world_size=2)
+
+
+def _fsdp_predict(rank: int, world: int, port: int, backbone_dir: str, examples: list, out: str) -> None:
+    """One rank: the prompt-tuning module with its mT5 blocks sharded by FSDP (trainer=fsdp's wrap
+    policy), predicting `examples` as EvaluateEvery does."""
+    import os
+    from types import SimpleNamespace
+
+    import torch.distributed as dist
+    from torch.distributed.fsdp import FullyShardedDataParallel
+
+    from xgen_cli.distributed import full_root_params
+    from xgen_cli.evaluation import Evaluator
+    from xgen_cli.modeling.backbone import load_backbone
+    from xgen_cli.modeling.methods.prompt import build
+    from xgen_cli.training import fsdp_strategy
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        backbone, tokenizer = load_backbone(backbone_dir)
+        module = build(backbone, tokenizer, optimizer={}, prompt_length=4, seed=0).eval()
+        root = FullyShardedDataParallel(module, auto_wrap_policy=fsdp_strategy().kwargs["auto_wrap_policy"],
+                                        use_orig_params=True, device_id=torch.device("cpu"))
+        assert sum(isinstance(m, FullyShardedDataParallel) for m in root.modules()) == 5  # 4 blocks + the root
+        evaluator = Evaluator({"en": examples}, tokenizer, sp_rouge=None, num_beams=2, max_new_tokens=8, batch_size=2)
+        with full_root_params(SimpleNamespace(model=root)):
+            predictions, loss = evaluator.predict(module, examples)
+        if rank == 0:
+            with open(out, "w") as f:
+                json.dump({"predictions": predictions, "loss": loss}, f)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_fsdp_sharded_evaluation_runs_in_lockstep_and_matches_one_process(runs, cache_dir, tmp_path):
+    """Lightning runs FSDP on GPUs only; torch's FSDP runs on CPUs (gloo), so the sharded evaluation
+    path (root weights gathered, ranks padded to equal batch counts, synced generation) is tested here
+    with 5 examples: rank 0 decodes 2 batches, rank 1 one batch and a filler."""
+    import socket
+
+    import torch.multiprocessing as mp
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from xgen_cli.commands._app import CONF_DIR
+    from xgen_cli.data.example import Example
+    from xgen_cli.evaluation import Evaluator
+    from xgen_cli.modeling.backbone import load_backbone
+    from xgen_cli.modeling.methods.prompt import build
+    from xgen_cli.modeling.tiny import tiny_dir
+
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        model = OmegaConf.to_container(compose("train", overrides=MICRO_RUN).model, resolve=True)
+    backbone_dir = str(tiny_dir(cache_dir, model["build"]))  # built by the `runs` fixture
+    words = "the cat sat on a mat and then it went home to sleep".split()
+    examples = [Example(f"x{i}", "en", " ".join(words[: 3 + 2 * i]), " ".join(words[:3])) for i in range(5)]
+
+    backbone, tokenizer = load_backbone(backbone_dir)
+    module = build(backbone, tokenizer, optimizer={}, prompt_length=4, seed=0).eval()
+    evaluator = Evaluator({"en": examples}, tokenizer, sp_rouge=None, num_beams=2, max_new_tokens=8, batch_size=2)
+    predictions, loss = evaluator.predict(module, examples)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "fsdp.json"
+    mp.spawn(_fsdp_predict, args=(2, port, backbone_dir, examples, str(out)), nprocs=2, join=True)
+    sharded = json.loads(out.read_text())
+    assert sharded["predictions"] == predictions
+    assert sharded["loss"] == pytest.approx(loss, rel=1e-5)

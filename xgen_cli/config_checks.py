@@ -25,10 +25,22 @@ def model_problems(cfg: DictConfig) -> list[str]:
 
 
 def trainer_problems(cfg: DictConfig) -> list[str]:
+    problems = []
     precision = str(_get(cfg, "trainer.precision"))
     if precision.startswith("16") or "fp16" in precision:
-        return [f"trainer.precision={precision}: mT5 gives NaNs in fp16; use trainer.precision=bf16-mixed or 32-true"]
-    return []
+        problems.append(f"trainer.precision={precision}: mT5 gives NaNs in fp16; use trainer.precision=bf16-mixed or 32-true")
+    if _get(cfg, "trainer.accelerator") in ("gpu", "cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            problems.append("trainer.accelerator=gpu but no GPU is visible here: use trainer=cpu (one process) "
+                            "or trainer=ddp_cpu (two processes)")
+    # batch_size is the global batch: each of the devices x num_nodes processes trains on its slice.
+    devices, nodes, batch = _get(cfg, "trainer.devices"), _get(cfg, "trainer.num_nodes") or 1, _get(cfg, "batch_size")
+    if isinstance(devices, int) and devices > 0 and isinstance(batch, int) and batch > 0 and batch % (devices * nodes):
+        problems.append(f"batch_size={batch} does not split over trainer.devices={devices} x trainer.num_nodes={nodes} "
+                        f"processes: choose a multiple of {devices * nodes} (batch_size is the global batch)")
+    return problems
 
 
 def data_problems(cfg: DictConfig) -> list[str]:
