@@ -170,3 +170,30 @@ def test_fsdp_sharded_evaluation_runs_in_lockstep_and_matches_one_process(runs, 
     sharded = json.loads(out.read_text())
     assert sharded["predictions"] == predictions
     assert sharded["loss"] == pytest.approx(loss, rel=1e-5)
+
+
+def test_trainer_fsdp_wraps_each_mt5_block_and_checkpoints_activations_on_request():
+    from hydra import compose, initialize_config_dir
+    from lightning.pytorch.strategies import FSDPStrategy
+    from omegaconf import OmegaConf
+    from transformers.models.mt5.modeling_mt5 import MT5Block
+
+    from xgen_cli.commands._app import CONF_DIR
+    from xgen_cli.training import build_strategy
+
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=["model=xxl", "trainer=fsdp", "trainer.strategy.activation_checkpointing=true"])
+    strategy = build_strategy(OmegaConf.to_container(cfg.trainer, resolve=True)["strategy"])
+    assert isinstance(strategy, FSDPStrategy) and cfg.trainer.precision == "bf16-mixed"
+    assert MT5Block in strategy.kwargs["auto_wrap_policy"]._module_classes
+    assert MT5Block in strategy._activation_checkpointing_kwargs["auto_wrap_policy"]._module_classes
+    assert strategy.kwargs["use_orig_params"] and strategy._state_dict_type == "full"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without a GPU")
+def test_gpu_trainers_without_a_gpu_and_unsplittable_batches_are_one_line_errors(xgen, tmp_path):
+    for args, expected in ((["trainer=fsdp"], "no GPU is visible here: use trainer=cpu"),
+                           (["trainer=ddp_cpu", "batch_size=7"], "batch_size=7 does not split over trainer.devices=2")):
+        proc = xgen("train", *args, f"hydra.run.dir={tmp_path / 'run'}", check=False)
+        assert proc.returncode == 2 and expected in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "run").exists()

@@ -4,7 +4,6 @@ gate that checks a run folder before Hydra writes into it."""
 from __future__ import annotations
 
 import functools
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -133,7 +132,9 @@ class RunFolderGate(Callback):
         self.command, self.problems = command, problems
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
-        if os.environ.get("LOCAL_RANK", "0") != "0":  # a DDP rank Lightning started: rank 0 checked
+        from xgen_cli.runs.run_dir import is_rank_zero
+
+        if not is_rank_zero():  # a rank > 0 (started by Lightning, or a SLURM task): it joins rank 0's folder
             return
         try:
             self._check(config)

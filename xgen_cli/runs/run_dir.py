@@ -100,7 +100,7 @@ def _slurm_job() -> dict:
     return {"slurm_job_id": os.environ["SLURM_JOB_ID"], "slurm_restart_count": int(os.environ.get("SLURM_RESTART_COUNT", 0))}
 
 
-def _rank_zero() -> bool:
+def is_rank_zero() -> bool:
     """False in the extra processes of a multi-process run (Lightning's DDP ranks, SLURM tasks):
     they share rank 0's folder, which alone writes the run's lifecycle files and holds its lock."""
     return all(os.environ.get(var, "0") == "0" for var in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID"))
@@ -216,7 +216,7 @@ class RunDir:
         """Take the folder (an exclusive lock for the life of this process), clear temp files a
         killed attempt left, and write run.json "running"; returns the attempt number (1 = new; 0 in
         a process other than rank 0, which writes nothing)."""
-        if not _rank_zero():
+        if not is_rank_zero():
             return 0
         self.check_target()
         self.path.mkdir(parents=True, exist_ok=True)
@@ -257,14 +257,14 @@ class RunDir:
         missing = [key for key in REQUIRED_ROW_KEYS if key not in row]
         if missing:
             raise ValueError(f"metrics row lacks {', '.join(missing)}: {row!r}")
-        if _rank_zero():  # every rank computes the same rows (intermediate.py): one copy
+        if is_rank_zero():  # every rank computes the same rows (intermediate.py): one copy
             append_jsonl(self.metrics_jsonl, row)
 
     def rewind(self, stage: str, step: int | None) -> int:
         """Before (re)training `stage` from a checkpoint at `step` (None: from scratch), drop that
         stage's metrics rows logged after it by a killed attempt, and any torn line; returns how
         many lines went. Kept lines are copied byte for byte; the file is replaced atomically."""
-        if not _rank_zero() or not self.metrics_jsonl.exists():
+        if not is_rank_zero() or not self.metrics_jsonl.exists():
             return 0
         kept, dropped = [], 0
         for line in self.metrics_jsonl.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -286,7 +286,7 @@ class RunDir:
     def write_predictions(self, step: int, lang: str, rows: list[dict], split: str = "validation") -> Path:
         """Write one (step, lang, split) predictions file atomically; returns its path."""
         path = self.predictions_file(step, lang, split)
-        if _rank_zero():
+        if is_rank_zero():
             write_jsonl(path, rows)
         return path
 
@@ -294,7 +294,7 @@ class RunDir:
         """Write summary.json, then mark run.json done. summary.json decides: a kill between the
         two writes leaves a finished run (status() reads "done")."""
         self._stop_heartbeat()
-        if not _rank_zero():
+        if not is_rank_zero():
             return
         atomic_write_json(self.summary_json, summary)
         self._update_run_json(status="done", finished=_now())
@@ -313,7 +313,7 @@ class RunDir:
         self._release()
 
     def _update_run_json(self, **changes) -> None:
-        if not _rank_zero():
+        if not is_rank_zero():
             return
         with self._json_lock:
             info = read_json(self.run_json) if self.run_json.exists() else {}
