@@ -39,10 +39,17 @@ def prepare_relaunch() -> None:
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import open_dict, read_write
 
+    import __main__
     from xgen_cli.cli import reentry_argv
+    from xgen_cli.errors import XgenError
 
     if not HydraConfig.initialized():
         return
+    main_module = getattr(__main__.__spec__, "name", "xgen_cli.cli")
+    if main_module != "xgen_cli.cli":  # Lightning would run `python -m <it>`, which is not xgen
+        raise XgenError(f"this process runs {main_module}, which Lightning would start again for the other "
+                        "processes: start multi-process runs with `xgen`, or let SLURM start them "
+                        "(hydra/launcher=slurm, one task per device)")
     hydra_cfg = HydraConfig.get()
     # resume=<dir> was expanded into the saved overrides already (commands/_app.py); again it would
     # add a second hydra.run.dir.
@@ -50,6 +57,22 @@ def prepare_relaunch() -> None:
     sys.argv = reentry_argv(hydra_cfg.job.config_name, overrides)
     with read_write(hydra_cfg), open_dict(hydra_cfg):
         hydra_cfg.run.dir = hydra_cfg.runtime.output_dir
+
+
+def end_with_parent() -> None:
+    """In a process Lightning started (rank > 0 of a node): be killed when rank 0 dies, however it
+    dies. Else a SIGKILLed rank 0 (OOM killer, node trouble) leaves the others waiting in a
+    collective until its timeout (30 min), holding their devices. Linux only (prctl)."""
+    import ctypes
+    import os
+    import signal
+
+    if not sys.platform.startswith("linux"):
+        return
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:  # rank 0 died before the request took effect
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def token_weight(labels: torch.Tensor, ignore_index: int = -100) -> torch.Tensor | float:

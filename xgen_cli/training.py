@@ -102,7 +102,11 @@ def build_trainer(trainer: dict, *, max_steps: int, root_dir: str | Path, callba
         default_root_dir=str(root_dir),
     )
     if built.world_size > 1:
-        from xgen_cli.distributed import prepare_relaunch
+        from xgen_cli.distributed import end_with_parent, prepare_relaunch
 
-        prepare_relaunch()
+        environment = built.strategy.cluster_environment
+        if not environment.creates_processes_externally:
+            prepare_relaunch()  # Lightning, not SLURM, starts the other processes: by re-running this one
+        elif type(environment).__name__ == "LightningEnvironment" and environment.local_rank() > 0:
+            end_with_parent()  # one of those processes
     return built
