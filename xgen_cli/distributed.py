@@ -109,6 +109,35 @@ def broadcast(obj, trainer):
     return trainer.strategy.broadcast(obj, src=0)
 
 
+def take_back_sigterm() -> None:
+    """Under DDP, Lightning's SIGTERM handler runs a broadcast inside the handler, wherever the
+    signal lands: inside another collective that deadlocks the ranks (seen here: SIGTERM to rank 0
+    of a 2-process run hung both). xgen's handler only records the request, and `stop_requested`
+    agrees on it between steps; so during fit it alone handles SIGTERM (Lightning puts the
+    handlers back when fit ends)."""
+    import signal
+
+    from xgen_cli.interrupts import STOP
+
+    if STOP._handle in getattr(signal.getsignal(signal.SIGTERM), "signal_handlers", ()):
+        signal.signal(signal.SIGTERM, STOP._handle)
+
+
+def stop_requested(trainer) -> bool:
+    """Whether any rank got a stop signal (xgen_cli/interrupts.py). Signals reach the ranks at
+    different moments (or only one rank: `kill <pid>`), yet all must stop after the same step, since
+    saving a checkpoint is a collective; a rank that got none takes the signal of one that did.
+    One all-reduce of a scalar per call."""
+    from xgen_cli.interrupts import STOP
+
+    if trainer.world_size == 1:
+        return bool(STOP)
+    signum = torch.tensor(STOP.signum or 0, device=trainer.strategy.root_device)
+    signum = int(trainer.strategy.reduce(signum, reduce_op="max"))
+    STOP.signum = STOP.signum or signum or None
+    return bool(STOP)
+
+
 def is_sharded(module: torch.nn.Module) -> bool:
     """Whether FSDP shards the module's weights: then every forward is a collective, and all ranks
     must run the same number of them."""

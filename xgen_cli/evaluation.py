@@ -17,8 +17,14 @@ import torch
 from xgen_cli.data.batching import Collator, to_device
 from xgen_cli.data.example import Example
 from xgen_cli.data.tasks import Pair, TaggedPair, summarize
-from xgen_cli.distributed import broadcast, full_root_params, gather, is_sharded, rank_and_world
-from xgen_cli.interrupts import STOP
+from xgen_cli.distributed import (
+    broadcast,
+    full_root_params,
+    gather,
+    is_sharded,
+    rank_and_world,
+    stop_requested,
+)
 from xgen_cli.metrics import score_language
 from xgen_cli.metrics.postprocess import remove_repeated_suffix
 from xgen_cli.runs.run_dir import RunDir
@@ -171,10 +177,10 @@ class EvaluateEvery(L.Callback):
         if not due:
             return
         # Every rank decodes a share (Evaluator.predict); rank 0, which alone writes metrics.jsonl,
-        # decides which languages are due and whether a stop signal cuts the evaluation short.
+        # decides which languages are due; a stop signal on any rank cuts the evaluation short on all.
         todo = broadcast([lang for lang in self.evaluator.examples if (step, lang) not in self.logged], trainer)
         for lang in todo:
-            if broadcast(bool(STOP), trainer):
+            if stop_requested(trainer):
                 return
             with full_root_params(trainer):
                 rows = self.evaluator.evaluate(module, step, self.run, langs=[lang])
