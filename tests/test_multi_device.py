@@ -197,3 +197,6 @@ def test_gpu_trainers_without_a_gpu_and_unsplittable_batches_are_one_line_errors
         proc = xgen("train", *args, f"hydra.run.dir={tmp_path / 'run'}", check=False)
         assert proc.returncode == 2 and expected in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
         assert not (tmp_path / "run").exists()
+    # Hydra's basic launcher runs a sweep's jobs in one process: the ranks job 0 started end with it.
+    proc = xgen("train", "-m", "trainer=ddp_cpu", "seed=0,1", f"hydra.sweep.dir={tmp_path / 'sweep'}", check=False)
+    assert proc.returncode == 2 and "a multirun of multi-process runs needs a launcher" in proc.stderr

@@ -103,12 +103,6 @@ def gather(obj) -> list:
     return out
 
 
-def broadcast(obj, trainer):
-    """Rank 0's `obj` on every rank: decisions that every rank must take alike (a mismatch would
-    leave some ranks waiting in a collective the others never enter)."""
-    return trainer.strategy.broadcast(obj, src=0)
-
-
 def take_back_sigterm() -> None:
     """Under DDP, Lightning's SIGTERM handler runs a broadcast inside the handler, wherever the
     signal lands: inside another collective that deadlocks the ranks (seen here: SIGTERM to rank 0

@@ -17,14 +17,7 @@ import torch
 from xgen_cli.data.batching import Collator, to_device
 from xgen_cli.data.example import Example
 from xgen_cli.data.tasks import Pair, TaggedPair, summarize
-from xgen_cli.distributed import (
-    broadcast,
-    full_root_params,
-    gather,
-    is_sharded,
-    rank_and_world,
-    stop_requested,
-)
+from xgen_cli.distributed import full_root_params, gather, is_sharded, rank_and_world, stop_requested
 from xgen_cli.metrics import score_language
 from xgen_cli.metrics.postprocess import remove_repeated_suffix
 from xgen_cli.runs.run_dir import RunDir
@@ -176,9 +169,10 @@ class EvaluateEvery(L.Callback):
         step = trainer.global_step
         if not due:
             return
-        # Every rank decodes a share (Evaluator.predict); rank 0, which alone writes metrics.jsonl,
-        # decides which languages are due; a stop signal on any rank cuts the evaluation short on all.
-        todo = broadcast([lang for lang in self.evaluator.examples if (step, lang) not in self.logged], trainer)
+        # Every rank decodes a share (Evaluator.predict), so all must take the same languages, or
+        # some would wait in a collective the others never enter: rank 0, which alone writes
+        # metrics.jsonl, says which are due; a stop signal on any rank cuts the evaluation short on all.
+        todo = trainer.strategy.broadcast([lang for lang in self.evaluator.examples if (step, lang) not in self.logged])
         for lang in todo:
             if stop_requested(trainer):
                 return
