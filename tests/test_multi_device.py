@@ -12,8 +12,8 @@ from conftest import MICRO_RUN
 from xgen_cli.data.resumable import RankBatches, ResumableLoader
 from xgen_cli.errors import XgenError
 
-# Measured here (2-core Xeon, fp32): the two runs' prompts differ by at most 2.0e-6 after 2 and 4
-# steps, entries up to 1.5 (README "Multi-device training"); the rest is headroom for other CPUs.
+# Measured here (2-core Xeon, fp32): the two runs' prompts differ by at most 2.0e-6 after 4 steps,
+# entries up to 1.5 (README "Multi-device training"); the rest is headroom for other CPUs.
 TOLERANCE = 1e-5
 RUN = [*MICRO_RUN, "method=prompt", "method.prompt_length=4", "trainer.precision=32-true", "keep_checkpoints=-1"]
 LANGS = ("en", "ru", "th")
