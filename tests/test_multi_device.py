@@ -200,3 +200,32 @@ def test_gpu_trainers_without_a_gpu_and_unsplittable_batches_are_one_line_errors
     # Hydra's basic launcher runs a sweep's jobs in one process: the ranks job 0 started end with it.
     proc = xgen("train", "-m", "trainer=ddp_cpu", "seed=0,1", f"hydra.sweep.dir={tmp_path / 'sweep'}", check=False)
     assert proc.returncode == 2 and "a multirun of multi-process runs needs a launcher" in proc.stderr
+
+
+def test_ddp_under_slurm_takes_its_processes_from_slurm_tasks(runs, slurm, cache_dir, tmp_path):
+    """hydra/launcher=slurm with trainer=ddp_cpu: one job of 2 SLURM tasks (tasks per node = devices),
+    Lightning spawns nothing; the tasks share the job's folder, and the run matches one process."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    root, _, _ = runs
+    sweep = tmp_path / "sweep"
+    env = {**os.environ, **slurm, "XGEN_CACHE": str(cache_dir), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.run([sys.executable, "-m", "xgen_cli.cli", "train", "-m", *RUN, "trainer=ddp_cpu", "seed=0",
+                           "hydra/launcher=slurm", "hydra.launcher.cpus_per_task=1", "hydra.launcher.partition=debug",
+                           "hydra.launcher.account=null", f"hydra.sweep.dir={sweep}"],
+                          env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run = sweep / "seed=0"
+    logs = "".join(p.read_text() for p in (sweep / ".submitit").rglob("*_log.err"))
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in logs and not (run / "train_ddp_process_1.log").exists()
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "done" and info["slurm_job_id"]
+    diff = (_prompt(root / "one", 4) - _prompt(run, 4)).abs().max().item()
+    assert diff <= TOLERANCE, f"max |prompt difference| {diff:.2e}"
+    for lang in LANGS:
+        assert (run / f"predictions/step=4/{lang}.jsonl").read_text() == \
+            (root / "one" / f"predictions/step=4/{lang}.jsonl").read_text()
