@@ -123,7 +123,8 @@ def ensure_tiny(cache_dir: str | Path, build: dict, trainer: dict, rebuild: bool
         pretrain(model, tokenizer, texts, [("span_corruption", p["span_corruption_steps"]),
                                            ("prefix_lm", p["prefix_lm_steps"])],
                  batch_size=p["batch_size"], lr=p["lr"], max_tokens=p["max_tokens"], seed=p["seed"],
-                 trainer=trainer, root_dir=work / "lightning")
+                 # One process, whatever the run's trainer: the ranks a DDP run starts later find it cached.
+                 trainer={**trainer, "devices": 1, "num_nodes": 1, "strategy": "auto"}, root_dir=work / "lightning")
         shutil.rmtree(work / "lightning", ignore_errors=True)
         model.save_pretrained(work)
         tokenizer.save_pretrained(work)
