@@ -1,9 +1,10 @@
-"""Shared test set-up: a micro tiny backbone (built once per session into a temporary cache) and a
-runner for the real `xgen` entry point."""
+"""Shared test set-up: a micro tiny backbone (built once per session into a temporary cache), a
+runner for the real `xgen` entry point, and a one-machine SLURM cluster (tests/slurm/)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ MICRO_MODEL = [
     "model.build.architecture.d_model=64", "model.build.architecture.d_ff=128",
     "model.build.architecture.num_layers=2", "model.build.architecture.num_decoder_layers=2",
     "model.build.architecture.num_heads=2", "model.build.pretrain.span_corruption_steps=4",
-    "model.build.pretrain.prefix_lm_steps=2", "model.build.corpus.n_unlabeled=200", "model.build.vocab_size=1000",
+    "model.build.pretrain.prefix_lm_steps=2", "model.build.sample.max_texts=200", "model.build.vocab_size=1000",
 ]
 # A run of a few steps on a small slice of the demo corpus.
 MICRO_RUN = MICRO_MODEL + [
@@ -45,3 +46,24 @@ def xgen(cache_dir):
         return proc
 
     return run
+
+
+SLURM_COMMANDS = ("slurmctld", "slurmd", "sbatch", "scontrol", "munged", "mungekey")
+
+
+@pytest.fixture(scope="session")
+def slurm(tmp_path_factory):
+    """A one-machine SLURM cluster for the session (tests/slurm/start.sh; partition `debug`): the
+    environment its client commands need (SLURM_CONF, and PATH with a sacct stand-in)."""
+    missing = [c for c in SLURM_COMMANDS if shutil.which(c) is None]
+    if missing or os.geteuid() != 0:
+        pytest.skip(f"the SLURM tests need root and Debian's SLURM packages ({', '.join(missing) or 'not root'}): "
+                    "as root, apt-get install -y slurmctld slurmd slurm-client munge (.ci/run does this)")
+    folder = tmp_path_factory.mktemp("slurm")
+    start = subprocess.run(["bash", str(REPO / "tests/slurm/start.sh"), str(folder)], capture_output=True,
+                           text=True, timeout=120)
+    try:
+        assert start.returncode == 0, f"tests/slurm/start.sh failed:\n{start.stdout}\n{start.stderr}"
+        yield {"SLURM_CONF": str(folder / "slurm.conf"), "PATH": f"{folder / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    finally:
+        subprocess.run(["bash", str(REPO / "tests/slurm/stop.sh"), str(folder)], capture_output=True, timeout=120)

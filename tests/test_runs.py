@@ -165,6 +165,23 @@ def _pid_of_a_finished_process() -> int:
     return int(proc.stdout)
 
 
+def test_a_run_of_a_slurm_job_that_slurm_restarted_is_not_live(tmp_path, monkeypatch):
+    # A node died; SLURM requeued the job on another node: the first start's run.json still says
+    # running with a fresh heartbeat, but SLURM starts a job again only after the last start ended.
+    fresh = datetime.datetime.now(datetime.UTC).isoformat()
+    run = RunDir(tmp_path / "run")
+    run.path.mkdir()
+    atomic_write_json(run.run_json, {"status": "running", "pid": 1, "host": "dead-node", "heartbeat": fresh,
+                                     "slurm_job_id": "77", "slurm_restart_count": 0})
+    monkeypatch.setenv("SLURM_JOB_ID", "77")
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "0")
+    assert run.status() == "running"  # another task of the same start
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "1")
+    assert run.status() == "crashed"
+    monkeypatch.setenv("SLURM_JOB_ID", "78")
+    assert run.status() == "running"  # another job's run: its heartbeat decides
+
+
 def test_status_tells_crashed_from_running(tmp_path):
     import socket
 

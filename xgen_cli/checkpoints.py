@@ -27,6 +27,7 @@ import torch
 from lightning.pytorch.callbacks import Checkpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
+from xgen_cli.distributed import stop_requested, take_back_sigterm
 from xgen_cli.errors import XgenError
 from xgen_cli.interrupts import STOP, Interrupted
 from xgen_cli.runs.files import atomic_writer
@@ -100,7 +101,9 @@ class StepCheckpoints(Checkpoint):
         self._seen_step = trainer.global_step
         self._saved_step = trainer.global_step if trainer.global_step > 0 else None
         STOP.trainer = trainer
-        if STOP:
+        if trainer.world_size > 1:
+            take_back_sigterm()
+        if stop_requested(trainer):
             raise Interrupted
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
@@ -109,17 +112,17 @@ class StepCheckpoints(Checkpoint):
         if not stepped:
             return
         final = step >= trainer.max_steps
-        if STOP:
+        if stop_requested(trainer):
             if not final:
                 self._save(trainer)
             raise Interrupted
         if not final and self.every > 0 and step % self.every == 0:
             self._save(trainer)
-            if STOP:  # arrived while saving: the state is on disk already
+            if stop_requested(trainer):  # arrived while saving: the state is on disk already
                 raise Interrupted
 
     def on_train_end(self, trainer, pl_module) -> None:
-        if STOP:
+        if stop_requested(trainer):
             raise Interrupted
         self._save(trainer)
 

@@ -36,6 +36,15 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def reentry_argv(command: str, overrides: list[str]) -> list[str]:
+    """An argv that runs `xgen <command> <overrides>` again when run as Lightning runs a rank > 0:
+    `python <argv[0]> <argv[1:]>`, or `python -m <main module> <argv[1:]>` (xgen_cli/distributed.py).
+    argv[0] is the program this process was started as (the `xgen` script or this module's file)."""
+    import __main__
+
+    return [str(Path(__main__.__file__).resolve()), command, *overrides]
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -54,7 +63,8 @@ def main(argv: list[str] | None = None) -> None:
     if problems:  # one line naming each unknown choice or key, instead of Hydra's multi-line report
         print(f"xgen {name}: error: {'; '.join(problems)}", file=sys.stderr)
         sys.exit(2)
-    # Hydra reads sys.argv; the program name shows in its help and error messages.
+    # Hydra reads sys.argv; the program name shows in its help and error messages. A trainer of
+    # several processes puts back an argv that re-enters the command (distributed.prepare_relaunch).
     sys.argv = [f"xgen {name}", *argv[1:]]
     module.main()
 

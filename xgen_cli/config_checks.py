@@ -25,10 +25,46 @@ def model_problems(cfg: DictConfig) -> list[str]:
 
 
 def trainer_problems(cfg: DictConfig) -> list[str]:
+    problems = []
     precision = str(_get(cfg, "trainer.precision"))
     if precision.startswith("16") or "fp16" in precision:
-        return [f"trainer.precision={precision}: mT5 gives NaNs in fp16; use trainer.precision=bf16-mixed or 32-true"]
-    return []
+        problems.append(f"trainer.precision={precision}: mT5 gives NaNs in fp16; use trainer.precision=bf16-mixed or 32-true")
+    if _get(cfg, "trainer.accelerator") in ("gpu", "cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            problems.append("trainer.accelerator=gpu but no GPU is visible here: use trainer=cpu (one process) "
+                            "or trainer=ddp_cpu (two processes)")
+    if _processes(cfg) > 1 and _jobs_share_a_process():
+        problems.append("a multirun of multi-process runs needs a launcher that starts each job in processes of "
+                        "its own (the ranks a job starts end with it): add hydra/launcher=slurm, or run the jobs one by one")
+    # batch_size is the global batch: each of the devices x num_nodes processes trains on its slice.
+    devices, nodes, batch = _get(cfg, "trainer.devices"), _get(cfg, "trainer.num_nodes") or 1, _get(cfg, "batch_size")
+    if isinstance(devices, int) and devices > 0 and isinstance(batch, int) and batch > 0 and batch % (devices * nodes):
+        problems.append(f"batch_size={batch} does not split over trainer.devices={devices} x trainer.num_nodes={nodes} "
+                        f"processes: choose a multiple of {devices * nodes} (batch_size is the global batch)")
+    return problems
+
+
+def _processes(cfg: DictConfig) -> int:
+    """How many processes the trainer starts (devices=-1: every visible GPU)."""
+    devices, nodes = _get(cfg, "trainer.devices"), _get(cfg, "trainer.num_nodes") or 1
+    if devices == -1 and _get(cfg, "trainer.accelerator") in ("gpu", "cuda"):
+        import torch
+
+        devices = torch.cuda.device_count()
+    return (devices if isinstance(devices, int) and devices > 0 else 1) * nodes
+
+
+def _jobs_share_a_process() -> bool:
+    """A multirun under Hydra's basic launcher, which runs its jobs one after the other in this process."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized():
+        return False
+    hydra_cfg = HydraConfig.get()
+    return hydra_cfg.mode == RunMode.MULTIRUN and str(hydra_cfg.launcher.get("_target_", "")).endswith(".BasicLauncher")
 
 
 def data_problems(cfg: DictConfig) -> list[str]:

@@ -17,7 +17,7 @@ import torch
 from xgen_cli.data.batching import Collator, to_device
 from xgen_cli.data.example import Example
 from xgen_cli.data.tasks import Pair, TaggedPair, summarize
-from xgen_cli.interrupts import STOP
+from xgen_cli.distributed import full_root_params, gather, is_sharded, rank_and_world, stop_requested
 from xgen_cli.metrics import score_language
 from xgen_cli.metrics.postprocess import remove_repeated_suffix
 from xgen_cli.runs.run_dir import RunDir
@@ -50,31 +50,57 @@ class Evaluator:
         return [TaggedPair(*summarize(e, self.tokenizer, self.max_input_tokens, self.max_target_tokens), lang=e.lang)
                 for e in examples]
 
-    def _batches(self, pairs: list[Pair]):
-        """Batches of (indices, collated) sorted by input length, so padding stays small."""
+    def _batches(self, pairs: list[Pair], lockstep: bool):
+        """This process's batches of (indices, collated), sorted by input length so padding stays
+        small. Several processes: every `world`-th example of that order (shares of alike lengths);
+        in lockstep (FSDP: each forward is a collective) every rank runs as many batches, a rank
+        short of one repeating its last (its outputs are dropped)."""
+        rank, world = rank_and_world()
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].input_ids), reverse=True)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            yield idx, self.collate([pairs[i] for i in idx])
+        share = order[rank::world]
+        batches = [share[start : start + self.batch_size] for start in range(0, len(share), self.batch_size)]
+        filler = batches[-1] if batches else order[:1]
+        if lockstep:
+            most = -(-len(order[::world]) // self.batch_size)  # rank 0's share is the largest
+            batches += [[]] * (most - len(batches))
+        for idx in batches:
+            yield idx, self.collate([pairs[i] for i in idx or filler])
 
     @torch.no_grad()
     def predict(self, module, examples: list[Example], pairs: list[Pair] | None = None) -> tuple[list[str], float | None]:
-        """Post-processed predictions in the examples' order, and the teacher-forced loss."""
-        predictions: list[str] = [""] * len(examples)
+        """Post-processed predictions in the examples' order, and the teacher-forced loss. Several
+        processes decode a share each; the shares are gathered on every rank by the examples'
+        positions, and each position must come exactly once."""
+        mine: dict[int, str] = {}
         losses, device = [], module.device
+        lockstep = rank_and_world()[1] > 1 and is_sharded(module)
+        generate_kwargs = {**self.generate_kwargs, "synced_gpus": True} if lockstep else self.generate_kwargs
         with autocast(device, self.bf16):
-            for idx, batch in self._batches(pairs or self._tokenize(examples)):
+            for idx, batch in self._batches(pairs or self._tokenize(examples), lockstep):
                 batch = to_device(batch, device)
-                if self.compute_loss:
-                    losses.append((module.loss(batch).float().item(), len(idx)))
-                out = module.generate(batch["input_ids"], batch["attention_mask"], batch["lang"],
-                                      **self.generate_kwargs)
-                for i, text in zip(idx, self.tokenizer.batch_decode(out, skip_special_tokens=True), strict=True):
-                    predictions[i] = remove_repeated_suffix(text.strip())
+                loss = module.loss(batch).float().item() if self.compute_loss else None
+                out = module.generate(batch["input_ids"], batch["attention_mask"], batch["lang"], **generate_kwargs)
+                if not idx:  # a lockstep filler
+                    continue
+                if loss is not None:
+                    losses.append((loss, len(idx)))
+                texts = self.tokenizer.batch_decode(out, skip_special_tokens=True)
+                mine.update({i: remove_repeated_suffix(t.strip()) for i, t in zip(idx, texts, strict=True)})
+        shares = gather((mine, losses))
+        by_position = {}
+        for share, _ in shares:
+            if by_position.keys() & share.keys():
+                raise RuntimeError(f"examples {sorted(by_position.keys() & share.keys())} decoded by two processes")
+            by_position.update(share)
+        if by_position.keys() != set(range(len(examples))):
+            raise RuntimeError(f"examples {sorted(set(range(len(examples))) - by_position.keys())} not decoded")
+        losses = [pair for _, share_losses in shares for pair in share_losses]
         loss = sum(value * n for value, n in losses) / sum(n for _, n in losses) if losses else None
-        return predictions, loss
+        return [by_position[i] for i in range(len(examples))], loss
 
     def evaluate(self, module, step: int, run: RunDir | None = None, langs: list[str] | None = None) -> list[dict]:
+        """Metrics rows per language (logged to `run` with the predictions). Several processes: each
+        must call it alike; rank 0 returns the rows, the others []."""
         was_training = module.training
         module.eval()
         rows = []
@@ -85,6 +111,8 @@ class Evaluator:
                 if lang not in self._pairs:
                     self._pairs[lang] = self._tokenize(examples)
                 predictions, loss = self.predict(module, examples, self._pairs[lang])
+                if rank_and_world()[0] != 0:  # rank 0 scores and writes the gathered predictions
+                    continue
                 row = {"step": step, "stage": self.stage, "split": self.split, "lang": lang}
                 row.update(score_language(predictions, [e.summary for e in examples], lang, self.sp_rouge))
                 row["loss"] = loss
@@ -139,14 +167,18 @@ class EvaluateEvery(L.Callback):
 
     def _evaluate(self, trainer: L.Trainer, module, due: bool) -> None:
         step = trainer.global_step
-        if not due or not trainer.is_global_zero:
+        if not due:
             return
-        for lang in self.evaluator.examples:
-            if (step, lang) in self.logged:
-                continue
-            if STOP:
+        # Every rank decodes a share (Evaluator.predict), so all must take the same languages, or
+        # some would wait in a collective the others never enter: rank 0, which alone writes
+        # metrics.jsonl, says which are due; a stop signal on any rank cuts the evaluation short on all.
+        todo = trainer.strategy.broadcast([lang for lang in self.evaluator.examples if (step, lang) not in self.logged])
+        for lang in todo:
+            if stop_requested(trainer):
                 return
-            for row in self.evaluator.evaluate(module, step, self.run, langs=[lang]):
+            with full_root_params(trainer):
+                rows = self.evaluator.evaluate(module, step, self.run, langs=[lang])
+            for row in rows:
                 log_row(trainer.logger, row)
             self.logged.add((step, lang))
 

@@ -13,7 +13,14 @@ Lightning installs its own SIGTERM handler during `fit`; it keeps ours in its ch
 first (at the end of the step, before Lightning's check). Under SLURM, xgen_cli/training.py turns
 off Lightning's auto-requeue, whose SIGUSR1 handler would save a second checkpoint outside the
 run's checkpoint folder and requeue before ours is written; SLURM's `--requeue` or submitit
-requeue the job, and the same command then resumes it. Stdlib only: imported before torch.
+requeue the job, and the same command then resumes it.
+
+Under submitit (hydra/launcher=slurm), SLURM warns with SIGUSR2 `signal_delay_s` before the time
+limit, and submitit's handler for it requeues the job (after pickling the launcher's call again);
+xgen takes the signal first (checkpoint, run.json "interrupted"), then hands it to the handler it
+replaced, which requeues and exits. The requeued job runs the same Hydra job, which resumes the run
+from its folder. `scontrol requeue` (preemption, a node drain) sends SIGTERM: the same checkpoint,
+then SLURM starts the job again. Stdlib only: imported before torch.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from pathlib import Path
 
 from xgen_cli.runs.run_dir import RunDir
 
-SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
+SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2, signal.SIGINT)
 
 
 class Interrupted(BaseException):
@@ -82,6 +89,9 @@ def stop_cleanly(run: RunDir) -> Iterator[StopRequest]:
         saved = f"checkpoint {checkpoint}" if checkpoint else "no checkpoint saved (the last one stays)"
         print(f"xgen train: stopped by {STOP.reason()}; {saved}; continue with: xgen train resume={run.path}",
               file=sys.stderr)
+        replaced = previous[STOP.signum]
+        if callable(replaced) and replaced is not signal.default_int_handler:
+            replaced(STOP.signum, None)  # e.g. submitit's: requeue the job, then exit
         sys.exit(128 + STOP.signum)
     finally:
         for signum, handler in previous.items():

@@ -30,16 +30,25 @@ def _options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
 
 
+def groups_help(command: str) -> str:
+    """'group: option, option' per line for the groups the command's defaults list composes (its --help)."""
+    groups, _ = _primary(command)
+    return "\n".join(f"{group}: {', '.join(_options(group))}" for group in sorted(groups))
+
+
 def override_problems(command: str, args: list[str]) -> list[str]:
     """One message per override that names an unknown group option or top-level key."""
     groups, keys = _primary(command)
     problems = []
+    multirun = any(a in ("-m", "--multirun") for a in args)
+    if not multirun and any(a.split("=", 1)[0].lstrip("+") == "sweep" and not a.endswith("=null") for a in args):
+        problems.append(f"sweep= names a sweep of many runs: add -m (xgen {command} -m sweep=...)")
     for arg in args:
         if arg.startswith(("-", "+", "~")) or "=" not in arg:
             continue  # flags, additions and deletions are Hydra's to judge
         key, value = arg.split("=", 1)
-        top = key.split(".", 1)[0].split("@", 1)[0]
-        if top == "hydra":
+        top = key.split(".", 1)[0].split("@", 1)[0].split("/", 1)[0]
+        if top == "hydra":  # hydra.<key> and hydra/<group> (e.g. hydra/launcher=slurm): Hydra's
             continue
         if key in groups:
             if "(" in value:  # a sweep function (choice, range, ...): Hydra expands it

@@ -4,7 +4,6 @@ gate that checks a run folder before Hydra writes into it."""
 from __future__ import annotations
 
 import functools
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -14,7 +13,10 @@ import hydra
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from xgen_cli import launchers
 from xgen_cli.errors import XgenError
+from xgen_cli.overrides import groups_help
+from xgen_cli.sweeps import sweep_subdir
 
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 
@@ -27,7 +29,15 @@ def _random_tag() -> str:
     return secrets.token_hex(2)
 
 
-OmegaConf.register_new_resolver("random_tag", _random_tag, replace=True)
+# use_cache: a launcher that composes each job again (submitit, in the job's own process) copies the
+# sweep's cached values into it, so every job resolves the same sweep folder.
+OmegaConf.register_new_resolver("random_tag", _random_tag, replace=True, use_cache=True)
+OmegaConf.register_new_resolver("sweep_subdir", sweep_subdir, replace=True)
+OmegaConf.register_new_resolver("slurm_tasks_per_node", launchers.tasks_per_node, replace=True)
+OmegaConf.register_new_resolver("slurm_gpus_per_node", launchers.gpus_per_node, replace=True)
+# `${command_groups:<command>}` in a command's hydra.help.template: only the groups it composes (Hydra's
+# $APP_CONFIG_GROUPS lists every folder of conf/, most of which that command ignores).
+OmegaConf.register_new_resolver("command_groups", groups_help, replace=True)
 
 # Config keys a resumed run may change: where built backbones are cached, and resume= itself.
 RESUME_MAY_DIFFER = ("cache_dir", "resume")
@@ -104,6 +114,10 @@ def config_differences(saved: dict, new: dict) -> list[str]:
     return [f"{k}: {a.get(k, '(absent)')} -> {b.get(k, '(absent)')}" for k in keys if a.get(k) != b.get(k)]
 
 
+def first_few(differences: list[str], n: int = 5) -> str:
+    return "; ".join(differences[:n]) + (f"; and {len(differences) - n} more" if len(differences) > n else "")
+
+
 class RunFolderGate(Callback):
     """Checks a run's folder before Hydra writes into it (`hydra.callbacks` in the command's YAML).
 
@@ -114,15 +128,17 @@ class RunFolderGate(Callback):
     RunDir.check_target); for an unfinished run, the config must equal the saved one (else an error
     naming the differing keys), and Hydra is told not to rewrite .hydra/ (the first attempt's stays).
     `hydra.run.dir` is resolved here once and pinned, so the folder checked is the folder used.
-    Multirun jobs are not gated (Hydra offers no hook before it writes a job's folder); the task's
-    own checks (RunDir.start) still refuse a finished or live run there.
+    Multirun jobs are checked by xgen's sweeper before any is launched (xgen_cli/sweeps.py); the
+    task's own checks (RunDir.start) still refuse a finished or live run there.
     """
 
     def __init__(self, command: str, problems: str | None = None):
         self.command, self.problems = command, problems
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
-        if os.environ.get("LOCAL_RANK", "0") != "0":  # a DDP rank Lightning started: rank 0 checked
+        from xgen_cli.runs.run_dir import is_rank_zero
+
+        if not is_rank_zero():  # a rank > 0 (started by Lightning, or a SLURM task): it joins rank 0's folder
             return
         try:
             self._check(config)
@@ -154,9 +170,8 @@ class RunFolderGate(Callback):
         new.pop("hydra")
         differences = config_differences(saved, new)
         if differences:
-            shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
-            raise XgenError(f"{folder} holds an unfinished run with another config ({shown}): continue it with "
-                            f"xgen {self.command} resume={folder}, or choose another hydra.run.dir")
+            raise XgenError(f"{folder} holds an unfinished run with another config ({first_few(differences)}): "
+                            f"continue it with xgen {self.command} resume={folder}, or choose another hydra.run.dir")
         with read_write(config.hydra), open_dict(config.hydra):
             config.hydra.output_subdir = None
 

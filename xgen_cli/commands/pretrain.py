@@ -1,10 +1,13 @@
 """Build the tiny backbone, LM-adapt a checkpoint, or train factorized-prompt sub-prompts (stage 1).
 
-`objective=backbone` (the default): `xgen pretrain model=tiny` builds (or finds cached) the demo's
-backbone, `rebuild=true` builds it again; `xgen pretrain model=small objective.steps=1000` continues
-a real checkpoint on the corpus's unlabeled text in `objective.langs` with prefix LM (paper.md:
-prompt tuning used "LM-adapted" mT5) and saves it with `save_pretrained` into the run directory,
-ready for `model.name_or_path=<that dir>/backbone`.
+`objective=backbone` (the default): `xgen pretrain model=tiny [data=jsonl data.corpus.path=<dir>]`
+builds (or finds cached) the tiny backbone on that corpus (the demo by default): its vocabulary and
+pretraining come from the corpus's unlabeled text, and `xgen train`/`xgen eval` with the same `data=`
+find the same folder; `rebuild=true` builds it again. With `model.name_or_path=<folder or hub id>`
+(any `model=`, tiny included) it continues that checkpoint instead, by prefix LM on the corpus's
+unlabeled text in `objective.langs` (paper.md: prompt tuning used "LM-adapted" mT5), keeping its
+vocabulary, and saves it with `save_pretrained` into <run dir>/backbone, ready for
+`model.name_or_path=<that dir>/backbone`.
 `objective=fp_prompts`: factorized prompts' stage 1 (paper.md, Remedies) on any backbone: language
 and task sub-prompts trained on the seven unsupervised tasks x the corpus's languages, saved as
 fp_prompts.safetensors + fp_prompts.json for `xgen train method=fp method.stage1=<run dir>`.

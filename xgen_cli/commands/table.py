@@ -117,20 +117,8 @@ class SpmResolver:
 
             cached = try_to_load_from_cache(name_or_path, "spiece.model")
             return cached if isinstance(cached, str) else None
-        config = run / ".hydra" / "config.yaml"
-        if not config.is_file():
-            return None
-        model = OmegaConf.load(config)
-        build = OmegaConf.to_container(model.model, resolve=True).get("build") if "model" in model else None
-        if not build:
-            return None
-        # The tiny backbone's folder is named by a hash of its build config; tiny.py owns that rule
-        # (and imports torch: a few seconds, paid once, only for tiny runs' significance tests).
-        from xgen_cli.modeling.tiny import tiny_dir
-
-        cache_dir = Path(OmegaConf.to_container(model, resolve=True).get("cache_dir") or ".cache/xgen").expanduser()
-        hydra_yaml = run / ".hydra" / "hydra.yaml"
-        if not cache_dir.is_absolute() and hydra_yaml.is_file():  # relative to where the run was started
-            cache_dir = Path(OmegaConf.load(hydra_yaml).hydra.runtime.cwd) / cache_dir
-        spm = tiny_dir(cache_dir, build) / "spiece.model"
-        return str(spm) if spm.is_file() else None
+        # A tiny backbone's folder depends on the corpus it was built on: the run names it in summary.json.
+        summary = run / "summary.json"
+        backbone = ((read_json(summary).get("training") or {}).get("backbone")) if summary.is_file() else None
+        spm = Path(backbone) / "spiece.model" if backbone else None
+        return str(spm) if spm is not None and spm.is_file() else None

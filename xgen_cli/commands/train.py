@@ -34,6 +34,8 @@ def main(cfg: DictConfig) -> None:
     run.start(sys.argv, identity)
     with stop_cleanly(run):  # failed / interrupted (checkpoint saved, exit 128+signal) in run.json
         summary = train(cfg, run, identity)
+    if summary is None:  # a rank > 0 of a multi-process run: rank 0 writes and prints the results
+        return
     print(format_language_table({method_label(identity): summary}, selection="target"))
     print(f"run directory: {run.path}")
 
@@ -65,7 +67,7 @@ def build_logger(logger_cfg: DictConfig, identity: dict):
     return logger
 
 
-def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
+def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict | None:
     # Heavy imports here, not at module top: `xgen train --help` / `--cfg` must not load torch.
     import hydra
     import lightning as L
@@ -144,12 +146,15 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     # Run.
     trainer.fit(method, TrainData(draws, cfg.batch_size, tokenizer.pad_token_id),
                 ckpt_path=resume_stage(run, "main", run.checkpoints))  # None: from step 0
+    if not trainer.is_global_zero:
+        return None
 
     # Save: summary.json last, atomically; its presence means "finished".
     summary = build_summary(run.read_metrics(), identity, source_lang=cfg.source_lang)
     counts = draws.counts()
     print(f"[train] draws per source: {counts}", file=sys.stderr, flush=True)
-    summary["training"] = {"precision": precision, "draws": counts, **stages}
+    # backbone: the folder it was read from (for model=tiny, the build on this corpus); tables re-score with its spiece.model
+    summary["training"] = {"precision": precision, "draws": counts, "backbone": name_or_path, **stages}
     summary["data"] = {"skipped_lines": corpus.skipped}  # data.on_bad_line=skip: bad lines per file
     run.finish(summary)
     return summary

@@ -48,4 +48,6 @@ class TrainData(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         # Resumable: a run continued from a checkpoint trains on the draws an uninterrupted one would.
-        return ResumableLoader(self.draws, self.batch_size, Collator(self.pad_id))
+        # Under DDP / FSDP each rank gets its slice of every batch (batch_size is the global batch).
+        return ResumableLoader(self.draws, self.batch_size, Collator(self.pad_id),
+                               rank=self.trainer.global_rank, world_size=self.trainer.world_size)

@@ -269,15 +269,17 @@ def _source_hash(module) -> str:
 class HubWikiLingua(_Corpus):
     """WikiLingua-0 through `datasets.load_dataset` (GEM's wiki_lingua), same language in and out.
 
-    The GEM/TFDS release keeps the same-language pair in `source_aligned[lang]` / `target_aligned[lang]`;
-    its default `target` is the ENGLISH summary, which is not this task (paper.md, The task).
+    GEM published it as a loading script, which datasets 5 does not run: the rows come from data
+    files, by default the hub's parquet export (`data_files` per language and split; see hub.load_hub).
+    The same-language pair is `source_aligned[lang]` / `target_aligned[lang]`; the default `target`
+    is the ENGLISH summary, which is not this task (paper.md, The task).
     Rows get the JSONL form's checks (types, empty fields, repeated ids); a row is "row N" of lang/split.
     """
 
-    def __init__(self, path: str, config: str | None, data_dir: str | None, article_field: str,
+    def __init__(self, path: str, revision: str | None, data_files: str, article_field: str,
                  summary_field: str, id_field: str, on_bad_line: str = "error"):
         super().__init__(on_bad_line)
-        self.path, self.config, self.data_dir = path, config, data_dir
+        self.path, self.revision, self.data_files = path, revision, data_files
         self.article_field, self.summary_field, self.id_field = article_field, summary_field, id_field
 
     def languages(self) -> list[str]:
@@ -288,16 +290,11 @@ class HubWikiLingua(_Corpus):
         return f"{self.path} {lang}/{split}"
 
     def _load(self, lang: str, split: str):
-        import datasets
+        from xgen_cli.data.hub import load_hub
 
-        fmt = {"lang": lang}
-        try:
-            return datasets.load_dataset(self.path, name=self.config.format(**fmt) if self.config else None,
-                                         data_dir=self.data_dir.format(**fmt) if self.data_dir else None, split=split)
-        except (FileNotFoundError, ValueError, ConnectionError) as exc:
-            reason = " ".join(str(exc).split())  # datasets' messages span lines; ours is one
-            raise XgenError(f"cannot load WikiLingua {lang}/{split} from {self.path!r} ({reason}): check data.corpus.hub_path "
-                            "(needs hub access) or set data.corpus.local_dir to a local copy") from None
+        # One data_files pattern per (lang, split) makes a single split, which datasets names "train".
+        return load_hub(self.path, self.data_files.format(lang=lang, split=split), "train", self.revision, False,
+                        f"WikiLingua {lang}/{split}", "data.corpus")
 
     def _row(self, row: dict, index: int, lang: str) -> dict:
         fields = {"id": row.get(self.id_field, index)}
@@ -328,12 +325,12 @@ class HubWikiLingua(_Corpus):
         return [e.article for e in self.examples(lang, "train", limit)]
 
 
-def wikilingua0(local_dir: str | None, hub_path: str, hub_config: str | None, hub_data_dir: str | None,
+def wikilingua0(local_dir: str | None, hub_path: str, revision: str | None, data_files: str,
                 article_field: str, summary_field: str, id_field: str, on_bad_line: str = "error"):
     """`data=wikilingua0`: a local copy in the directory form if `local_dir` is set, else the hub."""
     if local_dir:
         return JsonlCorpus(Path(local_dir).expanduser(), on_bad_line, setting="data.corpus.local_dir")
-    return HubWikiLingua(hub_path, hub_config, hub_data_dir, article_field, summary_field, id_field, on_bad_line)
+    return HubWikiLingua(hub_path, revision, data_files, article_field, summary_field, id_field, on_bad_line)
 
 
 # ---- Reading and checking what a command needs, every problem at once ----

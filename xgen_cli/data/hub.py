@@ -1,8 +1,9 @@
-"""Text from the Hugging Face hub for the remedies: unlabeled text (mC4) and headline pairs (gigaword).
+"""Text from the Hugging Face hub: unlabeled text (mC4) and headline pairs (gigaword) for the remedies,
+and the loader WikiLingua-0 (`data=wikilingua0`, data/corpus.py) shares.
 
-`datasets` 5 runs no loading scripts, and mC4 and gigaword were published with scripts, so both load
-data files the library reads by itself: mC4 from `allenai/c4`'s `multilingual/` JSON files, gigaword
-from the hub's parquet export (`revision: refs/convert/parquet`). Paths, file patterns, revisions
+`datasets` 5 runs no loading scripts, and mC4, gigaword and GEM's WikiLingua were published with
+scripts, so all load data files the library reads by itself: mC4 from `allenai/c4`'s `multilingual/`
+JSON files, gigaword and WikiLingua from the hub's parquet export (`revision: refs/convert/parquet`). Paths, file patterns, revisions
 and fields are config values, so a local folder laid out the same way works the same (the tests
 use one) and a mirror or another export is a change of config, not of code.
 """
@@ -15,16 +16,23 @@ from xgen_cli.data.example import Example
 from xgen_cli.errors import XgenError
 
 
-def _load(path: str, data_files: str | None, split: str, revision: str | None, streaming: bool, what: str):
+def load_hub(path: str, data_files: str | None, split: str, revision: str | None, streaming: bool, what: str,
+             setting: str):
+    """`datasets.load_dataset` on data files (no loading script), or one XgenError naming the config keys
+    under `setting` (e.g. data.corpus) that fix it."""
     import datasets
 
     try:
         return datasets.load_dataset(path, data_files=data_files, split=split, revision=revision, streaming=streaming)
-    except (FileNotFoundError, ValueError, ConnectionError, OSError) as exc:
+    except (FileNotFoundError, ValueError, ConnectionError, OSError, RuntimeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "scripts are no longer supported" in first:  # datasets 5 refuses a dataset published as a script
+            raise XgenError(f"{path!r} is a loading script, which datasets 5 does not run: read its data files instead, "
+                            f"the hub's parquet export ({setting}.revision=refs/convert/parquet with {setting}.data_files="
+                            f"<config>/<split>/*.parquet) or the release's files ({setting}.data_files=...)") from None
         raise XgenError(f"cannot load {what} from {path!r} (data_files={data_files!r}, revision={revision!r}): {first}; "
-                        "check the path, data_files and revision (a dataset published as a loading script needs "
-                        "its parquet export: revision=refs/convert/parquet) or use a local folder") from None
+                        f"check the path, {setting}.data_files and {setting}.revision (a dataset published as a "
+                        "loading script needs its parquet export: revision=refs/convert/parquet) or use a local folder") from None
 
 
 class CorpusText:
@@ -46,8 +54,8 @@ class HubText:
         self.split, self.revision, self.limit, self.streaming = split, revision, limit, streaming
 
     def unlabeled(self, lang: str) -> list[str]:
-        rows = _load(self.path, self.data_files.format(lang=lang), self.split, self.revision, self.streaming,
-                     f"unlabeled {lang} text")
+        rows = load_hub(self.path, self.data_files.format(lang=lang), self.split, self.revision, self.streaming,
+                        f"unlabeled {lang} text", "unlabeled")
         texts = [row[self.text_field] for row in islice(rows, self.limit)]
         if not texts:
             raise XgenError(f"no {lang} text in {self.path!r} files {self.data_files.format(lang=lang)!r}: "
@@ -75,8 +83,8 @@ class HubPairs:
     def examples(self, lang: str, split: str, limit: int | None = None) -> list[Example]:
         if lang != self.lang:
             raise XgenError(f"{self.path!r} holds {self.lang} pairs only, not {lang}")
-        rows = _load(self.path, self.data_files.format(split=split), "train", self.revision, False,
-                     f"{split} pairs")
+        rows = load_hub(self.path, self.data_files.format(split=split), "train", self.revision, False,
+                        f"{split} pairs", "intermediate.corpus")
         rows = rows.select(range(min(limit, len(rows)))) if limit is not None else rows
         return [Example(id=f"{split}-{i}", lang=lang, article=row[self.article_field], summary=row[self.summary_field])
                 for i, row in enumerate(rows)]

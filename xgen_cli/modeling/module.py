@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from transformers.optimization import Adafactor
 
+from xgen_cli.distributed import token_weight
+
 
 class Seq2SeqModule(L.LightningModule):
     def __init__(self, backbone, optimizer: dict):
@@ -47,7 +49,8 @@ class Seq2SeqModule(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         loss = self.loss(batch)
         self.log("train/loss", loss, prog_bar=True, batch_size=batch["input_ids"].shape[0])
-        return loss
+        # Several processes: the step one process would take on the whole global batch.
+        return loss * token_weight(batch["labels"])
 
     @torch.no_grad()
     def generate(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, langs: list[str | None] | None = None,

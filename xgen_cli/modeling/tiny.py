@@ -1,13 +1,17 @@
-"""`model=tiny`: a small MT5 with a SentencePiece model trained on the demo corpus, pretrained on
-the demo corpus's unlabeled text in all its languages, saved with `save_pretrained` and cached.
+"""`model=tiny`: a small MT5 built on the run's corpus (`data=`, the demo by default): a SentencePiece
+vocabulary and span-corruption + prefix-LM pretraining on a language-balanced sample of the corpus's
+unlabeled text in all its languages, saved with `save_pretrained` and cached.
 
-The cache key is a hash of the `build` config, so a changed architecture or schedule builds anew
-and an unchanged one loads at once through the same `from_pretrained` path as mT5.
+The cache key is a hash of the build settings and of the sample's text itself, so the same text
+(wherever the corpus lives) finds the same backbone, `xgen train` finds the backbone `xgen pretrain`
+built on that corpus, and an edited corpus or a changed recipe builds anew. Reading the sample costs
+at most `sample.max_texts` lines per language.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import shutil
 import sys
@@ -15,50 +19,99 @@ import tempfile
 import time
 from pathlib import Path
 
-from xgen_cli.modeling.backbone import SPM_FILE
+from xgen_cli.errors import XgenError
 
 DONE_FILE = "xgen_build.json"  # written last: its presence means the folder is complete
-# Bumped when the build's code changes what it builds for the same config (2: pretraining draws
-# from the index-addressable Mixture), so a cached backbone of an older recipe is not reused.
-RECIPE = 2
+# Bumped when the build's code changes what it builds for the same config (3: built on the run's
+# corpus from a language-balanced sample), so a cached backbone of an older recipe is not reused.
+RECIPE = 3
 
 
-def tiny_dir(cache_dir: str | Path, build: dict) -> Path:
-    key = hashlib.sha1(json.dumps({**build, "recipe": RECIPE}, sort_keys=True).encode()).hexdigest()[:12]
-    return Path(cache_dir).expanduser() / "backbones" / f"tiny-{key}"
+def balanced_sample(texts: dict[str, list[str]], chars_per_lang: int) -> dict[str, list[str]]:
+    """Every language's texts cut or repeated to the same number of characters: `chars_per_lang`, or the
+    largest language's total if that is less. Whole texts in file order; a language with less text is
+    cycled through again, so a small language weighs as much as a large one in the vocabulary and the
+    pretraining draws."""
+    budget = min(chars_per_lang, max((sum(map(len, t)) for t in texts.values()), default=0))
+    sample = {}
+    for lang, lang_texts in texts.items():
+        chosen, chars = [], 0
+        for text in itertools.cycle(lang_texts):
+            if chars >= budget:
+                break
+            chosen.append(text)
+            chars += len(text)
+        sample[lang] = chosen
+    return sample
 
 
-def train_sentencepiece(texts: list[str], out_dir: Path, vocab_size: int) -> Path:
-    import sentencepiece as spm
+def read_sample(build: dict) -> dict[str, list[str]]:
+    """The build's text: the first `sample.max_texts` unlabeled texts of each language of `build.corpus`
+    (its unlabeled.jsonl, else its training articles), balanced by characters."""
+    import hydra
 
-    # T5's special ids (pad 0, eos 1, unk 2, no bos); byte fallback so no character is unknown.
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(texts), model_prefix=str(out_dir / "spiece"), vocab_size=vocab_size,
-        model_type="unigram", character_coverage=1.0, byte_fallback=True, pad_id=0, eos_id=1, unk_id=2,
-        bos_id=-1, hard_vocab_limit=False, minloglevel=2, num_threads=2,
-    )
-    return out_dir / SPM_FILE
+    if not isinstance(build.get("corpus"), dict) or "_target_" not in build["corpus"]:
+        # A config saved before the build read the run's corpus: {seed, n_unlabeled} of the demo.
+        raise XgenError(f"model.build.corpus={build.get('corpus')} names no corpus (a config from an older xgen): "
+                        "set model.build.corpus='${data.corpus}', or model.name_or_path=<the backbone folder>")
+    corpus = hydra.utils.instantiate(build["corpus"])
+    texts, without = {}, []
+    for lang in corpus.languages():
+        try:
+            texts[lang] = [t for t in corpus.unlabeled(lang, build["sample"]["max_texts"]) if t.strip()]
+        except XgenError:  # e.g. an evaluation-only language: validation.jsonl and nothing else
+            texts[lang] = []
+        if not texts[lang]:
+            del texts[lang]
+            without.append(lang)
+    if not texts:
+        raise XgenError(f"the corpus {build['corpus'].get('path') or ''} has no unlabeled text to build the tiny "
+                        "backbone on: add <lang>/unlabeled.jsonl ({\"text\": ...} lines) or <lang>/train.jsonl")
+    if without:
+        print(f"[tiny] no unlabeled text for {', '.join(without)} (no unlabeled.jsonl or train.jsonl): their "
+              "characters may be spelled as bytes; add <lang>/unlabeled.jsonl", file=sys.stderr, flush=True)
+    return balanced_sample(texts, build["sample"]["chars_per_lang"])
+
+
+def tiny_key(build: dict, sample: dict[str, list[str]]) -> str:
+    """A hash of the build settings (the corpus's location aside) and of the sample's text."""
+    settings = {k: v for k, v in build.items() if k != "corpus"}
+    digest = hashlib.sha1(json.dumps({**settings, "recipe": RECIPE}, sort_keys=True).encode())
+    for lang, texts in sorted(sample.items()):
+        digest.update(json.dumps([lang, texts], ensure_ascii=False).encode())
+    return digest.hexdigest()[:12]
+
+
+def tiny_dir(cache_dir: str | Path, build: dict, sample: dict[str, list[str]] | None = None) -> Path:
+    """The cached backbone's folder for this build and corpus (the corpus is read if `sample` is not given)."""
+    sample = read_sample(build) if sample is None else sample
+    return Path(cache_dir).expanduser().absolute() / "backbones" / f"tiny-{tiny_key(build, sample)}"
 
 
 def ensure_tiny(cache_dir: str | Path, build: dict, trainer: dict, rebuild: bool = False) -> Path:
     """The tiny backbone's folder, built first if it is not cached (or `rebuild`)."""
-    target = tiny_dir(cache_dir, build)
+    sample = read_sample(build)
+    target = tiny_dir(cache_dir, build, sample)
     if (target / DONE_FILE).is_file() and not rebuild:
         return target
     from transformers import T5Tokenizer
 
-    from xgen_cli.data.demo import DEMO_LANGS, generate_unlabeled
     from xgen_cli.modeling.backbone import expected_initial_loss, new_tiny_mt5
     from xgen_cli.modeling.pretraining import pretrain
+    from xgen_cli.modeling.vocabulary import byte_fallback_share, train_sentencepiece
 
     start = time.perf_counter()
     print(f"[tiny] building the tiny backbone into {target} (cached for later runs)", file=sys.stderr, flush=True)
-    corpus = build["corpus"]
-    texts = [t for lang in DEMO_LANGS for t in generate_unlabeled(lang, corpus["n_unlabeled"], corpus["seed"])]
+    texts = [t for lang_texts in sample.values() for t in lang_texts]
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
-        train_sentencepiece(texts, work, build["vocab_size"])
+        spm_file = train_sentencepiece(texts, work, build["vocab_size"], build["character_coverage"])
+        languages = {lang: {"texts": len(t), "characters": sum(map(len, t)),
+                            "byte_fallback": round(byte_fallback_share(spm_file, t), 4)} for lang, t in sample.items()}
+        print("[tiny] sample and byte-fallback share of its pieces: " + ", ".join(
+            f"{lang} {s['characters']:,} chars {s['byte_fallback']:.1%}" for lang, s in languages.items()),
+            file=sys.stderr, flush=True)
         tokenizer = T5Tokenizer.from_pretrained(str(work))
         arch = build["architecture"]
         vocab = len(tokenizer)
@@ -70,12 +123,14 @@ def ensure_tiny(cache_dir: str | Path, build: dict, trainer: dict, rebuild: bool
         pretrain(model, tokenizer, texts, [("span_corruption", p["span_corruption_steps"]),
                                            ("prefix_lm", p["prefix_lm_steps"])],
                  batch_size=p["batch_size"], lr=p["lr"], max_tokens=p["max_tokens"], seed=p["seed"],
-                 trainer=trainer, root_dir=work / "lightning")
+                 # One process, whatever the run's trainer: the ranks a DDP run starts later find it cached.
+                 trainer={**trainer, "devices": 1, "num_nodes": 1, "strategy": "auto"}, root_dir=work / "lightning")
         shutil.rmtree(work / "lightning", ignore_errors=True)
         model.save_pretrained(work)
         tokenizer.save_pretrained(work)
         seconds = time.perf_counter() - start
-        (work / DONE_FILE).write_text(json.dumps({"build": build, "parameters": n_params, "seconds": round(seconds, 1)}))
+        (work / DONE_FILE).write_text(json.dumps({"build": build, "languages": languages, "parameters": n_params,
+                                                  "seconds": round(seconds, 1)}, ensure_ascii=False))
         if target.exists():
             shutil.rmtree(target)
         work.rename(target)
@@ -87,7 +142,7 @@ def ensure_tiny(cache_dir: str | Path, build: dict, trainer: dict, rebuild: bool
 
 
 def resolve_name_or_path(model: dict, cache_dir: str | Path, trainer: dict) -> str:
-    """`model.name_or_path` if set, else the cached tiny backbone (built on first use)."""
+    """`model.name_or_path` if set, else the tiny backbone of `model.build` on its corpus (built on first use)."""
     if model.get("name_or_path"):
         return str(model["name_or_path"])
     return str(ensure_tiny(cache_dir, model["build"], trainer))

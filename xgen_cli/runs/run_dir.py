@@ -3,7 +3,8 @@
 Layout (DESIGN.md "Run directory"):
     run.json                                  status, started/finished (UTC, ISO 8601), xgen_version,
                                               git_sha, argv, identity; pid, host, heartbeat and
-                                              attempt of the latest attempt; "error" when failed,
+                                              attempt of the latest attempt (and under SLURM its
+                                              slurm_job_id, slurm_restart_count); "error" when failed,
                                               "reason" and "checkpoint" when interrupted;
                                               "attempts": how earlier attempts ended
     metrics.jsonl                             one evaluation row per (step, stage, split, lang)
@@ -17,12 +18,14 @@ Layout (DESIGN.md "Run directory"):
 Status (`RunDir.status()`):
     "done"        summary.json exists (whatever run.json says)
     "failed"      run.json says so: an error stopped the run ("error" says which)
-    "interrupted" a stop signal (SIGTERM, SIGUSR1, Ctrl-C) stopped it after saving a checkpoint
+    "interrupted" a stop signal (SIGTERM, SIGUSR1, SIGUSR2, Ctrl-C) stopped it after saving a checkpoint
     "running"     run.json says running and the process looks alive
     "crashed"     run.json says running but the process is gone: its pid no longer exists on this
-                  host, or its heartbeat (refreshed every HEARTBEAT_S by a thread of the live run,
-                  whatever host it runs on) is older than STALE_S; also run.json "done" without
-                  summary.json (killed between the two writes by an older xgen)
+                  host, SLURM restarted the job that wrote it (a requeued job, on any node, runs
+                  only after its previous start ended), or its heartbeat (refreshed every
+                  HEARTBEAT_S by a thread of the live run, whatever host it runs on) is older
+                  than STALE_S; also run.json "done" without summary.json (killed between the two
+                  writes by an older xgen)
     "missing"     no run.json
 Every status but "done" can be continued: `xgen train` with the same config into the same folder
 resumes from the latest checkpoint (xgen_cli/checkpoints.py); a live run is never joined (an
@@ -90,7 +93,14 @@ def _pid_exists(pid) -> bool:
     return True
 
 
-def _rank_zero() -> bool:
+def _slurm_job() -> dict:
+    """This process's SLURM job and how many times SLURM restarted it ({} outside SLURM)."""
+    if "SLURM_JOB_ID" not in os.environ:
+        return {}
+    return {"slurm_job_id": os.environ["SLURM_JOB_ID"], "slurm_restart_count": int(os.environ.get("SLURM_RESTART_COUNT", 0))}
+
+
+def is_rank_zero() -> bool:
     """False in the extra processes of a multi-process run (Lightning's DDP ranks, SLURM tasks):
     they share rank 0's folder, which alone writes the run's lifecycle files and holds its lock."""
     return all(os.environ.get(var, "0") == "0" for var in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID"))
@@ -206,7 +216,7 @@ class RunDir:
         """Take the folder (an exclusive lock for the life of this process), clear temp files a
         killed attempt left, and write run.json "running"; returns the attempt number (1 = new; 0 in
         a process other than rank 0, which writes nothing)."""
-        if not _rank_zero():
+        if not is_rank_zero():
             return 0
         self.check_target()
         self.path.mkdir(parents=True, exist_ok=True)
@@ -228,6 +238,7 @@ class RunDir:
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "heartbeat": _now(),
+            **_slurm_job(),
             "xgen_version": __version__,
             "git_sha": _git_sha(),
             "argv": list(argv),
@@ -246,13 +257,14 @@ class RunDir:
         missing = [key for key in REQUIRED_ROW_KEYS if key not in row]
         if missing:
             raise ValueError(f"metrics row lacks {', '.join(missing)}: {row!r}")
-        append_jsonl(self.metrics_jsonl, row)
+        if is_rank_zero():  # every rank computes the same rows (intermediate.py): one copy
+            append_jsonl(self.metrics_jsonl, row)
 
     def rewind(self, stage: str, step: int | None) -> int:
         """Before (re)training `stage` from a checkpoint at `step` (None: from scratch), drop that
         stage's metrics rows logged after it by a killed attempt, and any torn line; returns how
         many lines went. Kept lines are copied byte for byte; the file is replaced atomically."""
-        if not self.metrics_jsonl.exists():
+        if not is_rank_zero() or not self.metrics_jsonl.exists():
             return 0
         kept, dropped = [], 0
         for line in self.metrics_jsonl.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -274,14 +286,15 @@ class RunDir:
     def write_predictions(self, step: int, lang: str, rows: list[dict], split: str = "validation") -> Path:
         """Write one (step, lang, split) predictions file atomically; returns its path."""
         path = self.predictions_file(step, lang, split)
-        write_jsonl(path, rows)
+        if is_rank_zero():
+            write_jsonl(path, rows)
         return path
 
     def finish(self, summary: dict) -> None:
         """Write summary.json, then mark run.json done. summary.json decides: a kill between the
         two writes leaves a finished run (status() reads "done")."""
         self._stop_heartbeat()
-        if not _rank_zero():
+        if not is_rank_zero():
             return
         atomic_write_json(self.summary_json, summary)
         self._update_run_json(status="done", finished=_now())
@@ -300,7 +313,7 @@ class RunDir:
         self._release()
 
     def _update_run_json(self, **changes) -> None:
-        if not _rank_zero():
+        if not is_rank_zero():
             return
         with self._json_lock:
             info = read_json(self.run_json) if self.run_json.exists() else {}
@@ -362,5 +375,8 @@ class RunDir:
             return status
         if status == "running":
             pid_gone = info.get("host") == socket.gethostname() and not _pid_exists(info.get("pid"))
-            return "crashed" if pid_gone or _age_s(info.get("heartbeat")) > STALE_S else "running"
+            job = _slurm_job()
+            requeued = job and info.get("slurm_job_id") == job["slurm_job_id"] and \
+                info.get("slurm_restart_count") != job["slurm_restart_count"]
+            return "crashed" if pid_gone or requeued or _age_s(info.get("heartbeat")) > STALE_S else "running"
         return "crashed"
