@@ -7,7 +7,7 @@ DEMO_DIR := outputs/demo/$(shell date +%Y-%m-%d_%H-%M-%S)
 # The demo evaluates 50 validation examples per language (the paper: 250) to stay within minutes.
 DEMO_ARGS ?= data.eval_examples=50
 
-.PHONY: install demo demo-remedies test lint bench clean
+.PHONY: install demo demo-remedies demo-baselines test lint bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,28 @@ demo-remedies: install
 	$(XGEN) train method=model mixing=unsup $(REMEDY_ARGS) hydra.run.dir=$(REMEDIES_DIR)/model-mix
 	@echo "== results (selection: best checkpoint per language, as in the paper)"
 	$(XGEN) table runs=[$(REMEDIES_DIR)/prompt,$(REMEDIES_DIR)/prompt-mix,$(REMEDIES_DIR)/prompt-fp,$(REMEDIES_DIR)/model,$(REMEDIES_DIR)/model-mix,$(REMEDIES_DIR)/lead64]
+
+# Figure 4's rows on the demo (paper.md, Baselines): the demo's settings over its sweep files, so
+# every row shares steps, evaluation size and backbone. SUP and TRANS-TRAIN for ru and th.
+BASELINES_DIR := outputs/demo-baselines/$(shell date +%Y-%m-%d_%H-%M-%S)
+BASELINE_ARGS ?= $(DEMO_ARGS) steps=200 eval_every=100
+
+demo-baselines: install
+	@echo "== 1/6 demo corpus and tiny backbone (cached after the first run)"
+	$(XGEN) data demo
+	$(XGEN) pretrain model=tiny
+	@echo "== 2/6 LEAD-64"
+	$(XGEN) eval baseline=lead64 $(DEMO_ARGS) hydra.run.dir=$(BASELINES_DIR)/lead64
+	@echo "== 3/6 PROMPT and MODEL (English only, zero-shot)"
+	$(XGEN) train -m method=prompt,model $(DEMO_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/zero-shot
+	@echo "== 4/6 SUP (ru, th) and SUP-ALL"
+	$(XGEN) train -m sweep=demo_fig4_supervised $(BASELINE_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/supervised
+	@echo "== 5/6 TRANS-TRAIN (ru, th; the demo translates itself exactly)"
+	$(XGEN) train -m sweep=demo_fig4_trans_train $(BASELINE_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/trans-train
+	@echo "== 6/6 TRANS-TEST through the MODEL run"
+	$(XGEN) eval -m sweep=demo_fig4_trans_test run=$(BASELINES_DIR)/zero-shot/method=model/seed=0 $(DEMO_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/trans-test
+	@echo "== results (Figure 4's rows; selection: best checkpoint per language)"
+	$(XGEN) table runs=[$(BASELINES_DIR)] table=baselines
 
 test: install
 	$(VENV)/bin/python -m pytest -q -n 2
