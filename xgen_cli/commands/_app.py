@@ -15,6 +15,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from xgen_cli.errors import XgenError
+from xgen_cli.threads import apply_thread_budget
 
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 
@@ -46,6 +47,8 @@ def xgen_app(config_name: str):
         @functools.wraps(run)
         def task(cfg: DictConfig) -> None:
             try:
+                # Before the command builds anything: torch fixes its inter-op pool at first use.
+                apply_thread_budget(OmegaConf.select(cfg, "trainer.threads"))
                 run(cfg)
             except XgenError as exc:
                 report(config_name, exc)

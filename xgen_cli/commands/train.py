@@ -60,7 +60,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
     from xgen_cli.data.batching import TrainData
     from xgen_cli.data.corpus import load_task_data
     from xgen_cli.data.mixing import read_mixing_texts, tokenize_docs, training_mixture
-    from xgen_cli.data.tasks import summarize
+    from xgen_cli.data.token_pairs import tokenize_pairs
     from xgen_cli.evaluation import EvaluateEvery, Evaluator
     from xgen_cli.intermediate import IntermediateStage
     from xgen_cli.metrics import SpRouge
@@ -101,7 +101,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict:
 
     # Build the training draws: English summarization, mixed with unlabeled text at rate kappa.
     lengths = {"max_input_tokens": cfg.max_input_tokens, "max_target_tokens": cfg.max_target_tokens}
-    train_pairs = [summarize(e, tokenizer, **lengths) for e in train_examples]
+    train_pairs = tokenize_pairs(train_examples, tokenizer, **lengths)  # compact: 4 bytes a token
     docs = {lang: tokenize_docs(tokenizer, texts, cfg.max_input_tokens) for lang, texts in mixing_texts.items()}
     draws = training_mixture(train_pairs, cfg.train_lang, mixing, docs, tokenizer, **lengths,
                              total=cfg.steps * cfg.batch_size * cfg.accumulate_grad_batches, seed=cfg.seed)
