@@ -8,14 +8,16 @@ import platform
 import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "outputs" / "bench"
-CACHE = OUT / "cache"  # XGEN_CACHE of the benchmarks' xgen runs: the micro backbone, corpora
+# XGEN_CACHE of the benchmarks' xgen runs (the micro backbone) and their corpora; the test of the
+# benchmarks points it at the test session's cache, whose micro backbone is the same.
+CACHE = Path(os.environ.get("XGEN_BENCH_CACHE", OUT / "cache"))
 
 # A backbone that builds in seconds through the real build path (tests/conftest.py's MICRO_MODEL):
 # the benchmarks that run `xgen` end to end measure the framework around the model, not the model.
@@ -23,7 +25,7 @@ MICRO_MODEL = [
     "model.build.architecture.d_model=64", "model.build.architecture.d_ff=128",
     "model.build.architecture.num_layers=2", "model.build.architecture.num_decoder_layers=2",
     "model.build.architecture.num_heads=2", "model.build.pretrain.span_corruption_steps=4",
-    "model.build.pretrain.prefix_lm_steps=2", "model.build.corpus.n_unlabeled=200", "model.build.vocab_size=3000",
+    "model.build.pretrain.prefix_lm_steps=2", "model.build.corpus.n_unlabeled=200", "model.build.vocab_size=1000",
 ]
 
 
@@ -65,20 +67,15 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def peak_rss_mb(argv: list[str], env: dict | None = None, cwd: Path = REPO, timeout: float = 600) -> tuple[float, str]:
-    """(peak resident memory in MB of a child process and its children, its stderr tail); raises if it fails."""
-    with open(os.devnull, "w") as devnull:
-        proc = subprocess.Popen(argv, env={**os.environ, **(env or {})}, cwd=cwd, stdout=devnull,
-                                stderr=subprocess.PIPE, text=True)
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        err = proc.stderr.read()  # returns when the child exits (closes it)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not all children's
-        timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:6])} ... exited {proc.returncode}: {err[-2000:]}")
-    return usage.ru_maxrss / 1024, err[-2000:]
+def peak_rss_mb(module: str, args: list[str], env: dict | None = None, timeout: float = 900) -> float:
+    """Peak resident memory in MB of `python -m <module> <args>` (see bench/peak.py); raises if it fails."""
+    with tempfile.TemporaryDirectory() as tmp:
+        peak = Path(tmp) / "peak"
+        proc = subprocess.run([sys.executable, "-m", "bench.peak", str(peak), module, *args], cwd=REPO, timeout=timeout,
+                              env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0 or not peak.is_file():
+            raise RuntimeError(f"{module} {' '.join(args[:4])} ... exited {proc.returncode}: {proc.stderr[-2000:]}")
+        return int(peak.read_text()) / 1024
 
 
 def xgen_env() -> dict:
