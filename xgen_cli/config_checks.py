@@ -10,6 +10,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from xgen_cli.errors import XgenError
+from xgen_cli.threads import threads_problem
 
 PROMPT_INITS = ("sampled_vocab", "uniform", "text")
 
@@ -25,10 +26,11 @@ def model_problems(cfg: DictConfig) -> list[str]:
 
 
 def trainer_problems(cfg: DictConfig) -> list[str]:
+    problems = [threads_problem(_get(cfg, "trainer.threads"))]
     precision = str(_get(cfg, "trainer.precision"))
     if precision.startswith("16") or "fp16" in precision:
-        return [f"trainer.precision={precision}: mT5 gives NaNs in fp16; use trainer.precision=bf16-mixed or 32-true"]
-    return []
+        problems.append(f"trainer.precision={precision}: mT5 gives NaNs in fp16; use trainer.precision=bf16-mixed or 32-true")
+    return [p for p in problems if p]
 
 
 def data_problems(cfg: DictConfig) -> list[str]:

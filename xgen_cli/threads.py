@@ -17,12 +17,20 @@ from xgen_cli.errors import XgenError
 SLURM_VARIABLE = "SLURM_CPUS_PER_TASK"
 
 
+def threads_problem(setting) -> str | None:
+    """Why `trainer.threads` is not a valid budget, or None (config_checks reports it up front)."""
+    if setting is None or (isinstance(setting, int) and not isinstance(setting, bool) and setting >= 1):
+        return None
+    return (f"trainer.threads={setting} must be a whole number >= 1 (torch threads for this run), "
+            "or null for SLURM_CPUS_PER_TASK where set, else every core")
+
+
 def thread_budget(setting: int | None) -> tuple[int | None, str]:
     """(threads, where the number comes from); (None, "") leaves torch's default."""
+    problem = threads_problem(setting)
+    if problem:
+        raise XgenError(problem)
     if setting is not None:
-        if isinstance(setting, bool) or not isinstance(setting, int) or setting < 1:
-            raise XgenError(f"trainer.threads={setting} must be a whole number >= 1 (torch threads for this run), "
-                            "or null for SLURM_CPUS_PER_TASK where set, else every core")
         return setting, f"trainer.threads={setting}"
     slurm = os.environ.get(SLURM_VARIABLE, "").strip()
     if slurm.isdigit() and int(slurm) > 0:
