@@ -1,4 +1,5 @@
-"""`make bench` (python -m bench.run): every benchmark, then outputs/bench/results.json and a table.
+"""`make bench` (python -m bench.run): every benchmark, then outputs/bench/results.json (and
+results.md, the table as README shows it) and a printed table.
 
 python -m bench.run [--quick] [--only name,name] [--out DIR]
 --quick runs each benchmark on a minimal size (what tests/test_bench.py does); --only picks
@@ -30,6 +31,16 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def markdown(results: list[dict]) -> str:
+    """The table as README's "Performance" section shows it."""
+    lines = ["| benchmark | xgen | baseline | ratio | target | met |", "|---|---|---|---|---|---|"]
+    for r in results:
+        unit = f" {r['units']}"
+        lines.append(f"| {r['name']} ({r['precision']}) | {r['xgen']:.4g}{unit} | {r['baseline']:.4g}{unit} "
+                     f"({r['baseline_name']}) | {r['ratio']:.2f} | {r['target']} | {'yes' if r['met'] else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run")
     parser.add_argument("--quick", action="store_true", help="minimal sizes (a smoke test, not a measurement)")
@@ -51,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     report = {"machine": machine(), "quick": args.quick, "seconds": round(time.perf_counter() - started, 1),
               "results": results}
     (out / "results.json").write_text(json.dumps(report, indent=1) + "\n")
+    (out / "results.md").write_text(markdown(results))
     print(table(results))
     print(f"\n{len(results)} results in {report['seconds']:.0f}s on {report['machine']['cpu']} "
           f"({report['machine']['cores']} cores, torch {report['machine']['torch']}): {out / 'results.json'}")

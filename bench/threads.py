@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench.common import MICRO_MODEL, REPO, entry, median, micro_backbone, xgen_env
 
-GROUPS, QUICK_GROUPS = (1, 2, 4), (1, 2)
+GROUPS, QUICK_GROUPS = (1, 2, 4), (1,)
 ROUNDS, QUICK_ROUNDS = 2, 1
 # A demo run, shortened: training steps, then evaluation (beam search) in two languages.
 RUN = ["steps=20", "batch_size=16", "eval_every=20", "data.eval_langs=[en,ru]", "data.eval_examples=8",
