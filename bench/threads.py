@@ -54,7 +54,11 @@ def run(quick: bool, out: Path) -> list[dict]:
     for _ in range(QUICK_ROUNDS if quick else ROUNDS):
         for k in groups:  # interleaved: default and budget back to back at each size
             for name, threads in (("default", None), ("budget", max(1, cores // k))):
+                if threads == cores:  # one run alone: its budget is every core, torch's default
+                    continue
                 seconds.setdefault((k, name), []).append(group_seconds(k, threads, out, quick))
+    for k in groups:
+        seconds.setdefault((k, "budget"), seconds[(k, "default")])
     per_minute = {key: 60 * key[0] / median(values) for key, values in seconds.items()}
     alone = per_minute[(1, "default")]
     for (k, name), value in sorted(per_minute.items()):
