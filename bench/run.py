@@ -59,10 +59,11 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         for row in importlib.import_module(f"bench.{name}").run(args.quick, out):
             results.append(dict(row, benchmark=name, seconds=round(time.perf_counter() - start, 1)))
-    report = {"machine": machine(), "quick": args.quick, "seconds": round(time.perf_counter() - started, 1),
-              "results": results}
-    (out / "results.json").write_text(json.dumps(report, indent=1) + "\n")
-    (out / "results.md").write_text(markdown(results))
+        # Written after each benchmark: an interrupted run keeps what it measured.
+        report = {"machine": machine(), "quick": args.quick, "seconds": round(time.perf_counter() - started, 1),
+                  "results": results}
+        (out / "results.json").write_text(json.dumps(report, indent=1) + "\n")
+        (out / "results.md").write_text(markdown(results))
     print(table(results))
     print(f"\n{len(results)} results in {report['seconds']:.0f}s on {report['machine']['cpu']} "
           f"({report['machine']['cores']} cores, torch {report['machine']['torch']}): {out / 'results.json'}")
