@@ -84,8 +84,10 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check xgen_cli tests
 
+# xgen beside what researchers would use instead, interleaved in one run (bench/, README "Performance"):
+# writes outputs/bench/results.json and prints the table; under 10 minutes on 2 cores.
 bench: install
-	@echo "no benchmarks yet: they come with the performance issue (ROADMAP 4)"
+	$(VENV)/bin/python -m bench.run
 
 clean:
 	rm -rf outputs .cache

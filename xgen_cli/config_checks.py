@@ -10,6 +10,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from xgen_cli.errors import XgenError
+from xgen_cli.threads import threads_problem
 
 PROMPT_INITS = ("sampled_vocab", "uniform", "text")
 
@@ -25,7 +26,7 @@ def model_problems(cfg: DictConfig) -> list[str]:
 
 
 def trainer_problems(cfg: DictConfig) -> list[str]:
-    problems = []
+    problems = [threads_problem(_get(cfg, "trainer.threads"))]
     precision = str(_get(cfg, "trainer.precision"))
     if precision.startswith("16") or "fp16" in precision:
         problems.append(f"trainer.precision={precision}: mT5 gives NaNs in fp16; use trainer.precision=bf16-mixed or 32-true")
@@ -43,7 +44,7 @@ def trainer_problems(cfg: DictConfig) -> list[str]:
     if isinstance(devices, int) and devices > 0 and isinstance(batch, int) and batch > 0 and batch % (devices * nodes):
         problems.append(f"batch_size={batch} does not split over trainer.devices={devices} x trainer.num_nodes={nodes} "
                         f"processes: choose a multiple of {devices * nodes} (batch_size is the global batch)")
-    return problems
+    return [p for p in problems if p]
 
 
 def _processes(cfg: DictConfig) -> int:

@@ -25,6 +25,7 @@ from xgen_cli.data.batching import Collator, TrainData, to_device
 from xgen_cli.data.mixing import remedy_langs, tokenize_docs
 from xgen_cli.data.mixture import Generated, Labelled, Mixture
 from xgen_cli.data.tasks import Pair, TaggedPair, make_unsupervised_task, summarize
+from xgen_cli.data.token_pairs import tokenize_pairs
 from xgen_cli.errors import XgenError
 from xgen_cli.evaluation import autocast
 from xgen_cli.runs.run_dir import RunDir
@@ -56,7 +57,7 @@ class IntermediateStage:
              ) -> tuple[Mixture, dict[str, list[Pair]]]:
         """The stage's training draws and its validation pairs per language."""
         if self.spec["name"] == "gigaword":
-            pairs = [summarize(e, tokenizer, max_input_tokens, max_target_tokens) for e in self.train_examples]
+            pairs = tokenize_pairs(self.train_examples, tokenizer, max_input_tokens, max_target_tokens)  # compact
             validation = [TaggedPair(*summarize(e, tokenizer, max_input_tokens, max_target_tokens), "gigaword", "en")
                           for e in self.validation_examples]
             return Mixture([Labelled("gigaword", 1.0, pairs, "en")], total, seed), {"en": validation}

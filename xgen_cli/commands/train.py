@@ -76,7 +76,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict | None:
     from xgen_cli.data.batching import TrainData
     from xgen_cli.data.mixing import read_mixing_texts, tokenize_docs, training_mixture
     from xgen_cli.data.supervision import training_data
-    from xgen_cli.data.tasks import summarize
+    from xgen_cli.data.token_pairs import tokenize_pairs
     from xgen_cli.evaluation import EvaluateEvery, Evaluator
     from xgen_cli.intermediate import IntermediateStage
     from xgen_cli.metrics import SpRouge
@@ -121,7 +121,8 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict | None:
 
     # Build the training draws: English summarization, mixed with unlabeled text at rate kappa.
     lengths = {"max_input_tokens": cfg.max_input_tokens, "max_target_tokens": cfg.max_target_tokens}
-    train_pairs = {lang: [summarize(e, tokenizer, **lengths) for e in examples] for lang, examples in train_examples.items()}
+    train_pairs = {lang: tokenize_pairs(examples, tokenizer, **lengths)  # compact: 4 bytes a token
+                   for lang, examples in train_examples.items()}
     docs = {lang: tokenize_docs(tokenizer, texts, cfg.max_input_tokens) for lang, texts in mixing_texts.items()}
     draws = training_mixture(train_pairs, mixing, docs, tokenizer, **lengths, weighting=cfg.train_lang_weights,
                              total=cfg.steps * cfg.batch_size * cfg.accumulate_grad_batches, seed=cfg.seed)

@@ -49,6 +49,17 @@ def summarize(example: Example, tokenizer, max_input_tokens: int = 1024, max_tar
     return Pair(_clip(inputs, max_input_tokens, eos), _clip(labels, max_target_tokens, eos))
 
 
+def summarize_all(examples: list[Example], tokenizer, max_input_tokens: int = 1024, max_target_tokens: int = 512
+                  ) -> list[Pair]:
+    """`summarize` of each example, in one tokenizer call per side (its batch path: several times faster)."""
+    eos = tokenizer.eos_token_id
+    if not examples:
+        return []
+    inputs = tokenizer([e.article for e in examples], add_special_tokens=True).input_ids
+    labels = tokenizer([e.summary for e in examples], add_special_tokens=True).input_ids
+    return [Pair(_clip(i, max_input_tokens, eos), _clip(o, max_target_tokens, eos)) for i, o in zip(inputs, labels, strict=True)]
+
+
 def noise_span_lengths(length: int, rng: random.Random, noise_density: float, mean_span: float) -> list[int]:
     """Alternating (keep, noise, keep, noise, ...) span lengths, as T5's random_spans_noise_mask.
 

@@ -25,20 +25,23 @@ class SpRouge:
 
     def score(self, prediction: str, reference: str) -> float:
         """F-measure x100 of one prediction against one reference."""
-        return 100.0 * _summary_level_lcs_f(self._sentences(reference), self._sentences(prediction))
+        return self.scores([prediction], [reference])[0]
+
+    def scores(self, predictions: list[str], references: list[str]) -> list[float]:
+        """F-measure x100 of each pair; every sentence of every pair is tokenized in one call."""
+        if len(predictions) != len(references):
+            raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
+        # paper.md: LSum sentences are split on newlines. As rouge-score does: split on "\n" only,
+        # drop empty strings, keep whitespace-only lines (they tokenize to few or no pieces).
+        lines = [[s for s in text.split("\n") if s] for pair in zip(references, predictions, strict=True) for text in pair]
+        pieces = iter(self._sp.encode([s for text in lines for s in text], out_type=str))
+        sentences = [[next(pieces) for _ in text] for text in lines]
+        return [100.0 * _summary_level_lcs_f(ref, can) for ref, can in zip(sentences[::2], sentences[1::2], strict=True)]
 
     def corpus_score(self, predictions: list[str], references: list[str]) -> float:
         """Mean of the per-pair F-measures x100 (paper.md: "the mean F-score"); 0.0 for no pairs."""
-        if len(predictions) != len(references):
-            raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
-        if not predictions:
-            return 0.0
-        return sum(self.score(p, r) for p, r in zip(predictions, references, strict=True)) / len(predictions)
-
-    def _sentences(self, text: str) -> list[list[str]]:
-        # paper.md: LSum sentences are split on newlines. As rouge-score does: split on "\n" only,
-        # drop empty strings, keep whitespace-only lines (they tokenize to few or no pieces).
-        return [self.tokenize(s) for s in text.split("\n") if s]
+        scores = self.scores(predictions, references)
+        return sum(scores) / len(scores) if scores else 0.0
 
 
 def _summary_level_lcs_f(ref_sents: list[list[str]], can_sents: list[list[str]]) -> float:
@@ -51,11 +54,12 @@ def _summary_level_lcs_f(ref_sents: list[list[str]], can_sents: list[list[str]])
     # matched by the union LCS of two reference sentences is not counted twice.
     ref_left = Counter(t for s in ref_sents for t in s)
     can_left = Counter(t for s in can_sents for t in s)
+    can_masks = [_match_masks(can) for can in can_sents]
     hits = 0
     for ref in ref_sents:
         union: set[int] = set()
-        for can in can_sents:
-            union.update(_lcs_indices(ref, can))
+        for can, masks in zip(can_sents, can_masks, strict=True):
+            union.update(_lcs_indices(ref, can, masks))
         for i in sorted(union):
             token = ref[i]
             if can_left[token] > 0 and ref_left[token] > 0:
@@ -69,28 +73,40 @@ def _summary_level_lcs_f(ref_sents: list[list[str]], can_sents: list[list[str]])
     return 2 * precision * recall / (precision + recall)
 
 
-def _lcs_indices(ref: list[str], can: list[str]) -> list[int]:
+def _match_masks(can: list[str]) -> dict[str, int]:
+    """{token: an int whose bit j is set where can[j] is that token}."""
+    masks: dict[str, int] = {}
+    for j, token in enumerate(can):
+        masks[token] = masks.get(token, 0) | 1 << j
+    return masks
+
+
+def _lcs_indices(ref: list[str], can: list[str], masks: dict[str, int] | None = None) -> list[int]:
     """Indices into `ref` of the one LCS that rouge-score's `_backtrack_norec` reads out.
 
-    The full table is kept because the backtrack needs it; O(len(ref) * len(can)) time and memory,
-    fine for summary sentences of tens to hundreds of pieces.
+    rouge-score fills the LCS table cell by cell in Python (O(len(ref) * len(can)) steps). Here
+    each row of the table is one bit vector (Hyyro's bit-parallel LCS, 2004: a handful of integer
+    operations per row), and the backtrack reads the cells it visits from them:
+    table[i][j] = j - popcount(row_i & (2^j - 1)). The same cells decide the same path, so the
+    indices are rouge-score's, ties included (tested against it).
     """
     if not ref or not can:
         return []
-    prev = [0] * (len(can) + 1)
-    table = [prev]
-    for a in ref:
-        row = [0]
-        left = 0
-        for j, b in enumerate(can):
-            if a == b:
-                left = prev[j] + 1
-            elif prev[j + 1] > left:
-                left = prev[j + 1]
-            row.append(left)
-        table.append(row)
-        prev = row
-    # Same tie-breaking as rouge-score: on a tie between left and up, move up (i -= 1).
+    masks = _match_masks(can) if masks is None else masks
+    full = (1 << len(can)) - 1
+    rows = [full]  # row 0: no matches yet (every bit set)
+    row = full
+    for token in ref:
+        match = row & masks.get(token, 0)
+        row = ((row + match) | (row - match)) & full
+        rows.append(row)
+
+    def cell(i: int, j: int) -> int:
+        return j - (rows[i] & ((1 << j) - 1)).bit_count()
+
+    # rouge-score's walk: a match moves diagonally; else left if table[i][j-1] > table[i-1][j], else up
+    # (ties move up). Once it moves left in row i, it keeps moving left (table[i][.] stays equal there,
+    # table[i-1][.] only falls) until the row's value drops (a 0 bit) or a match: one bit search.
     out = []
     i, j = len(ref), len(can)
     while i > 0 and j > 0:
@@ -98,8 +114,9 @@ def _lcs_indices(ref: list[str], can: list[str]) -> list[int]:
             out.append(i - 1)
             i -= 1
             j -= 1
-        elif table[i][j - 1] > table[i - 1][j]:
-            j -= 1
+        elif cell(i, j - 1) > cell(i - 1, j):
+            stops = (~rows[i] | masks[ref[i - 1]] if ref[i - 1] in masks else ~rows[i]) & ((1 << (j - 1)) - 1)
+            j = stops.bit_length()
         else:
             i -= 1
     return out
