@@ -25,7 +25,7 @@ MICRO_MODEL = [
     "model.build.architecture.d_model=64", "model.build.architecture.d_ff=128",
     "model.build.architecture.num_layers=2", "model.build.architecture.num_decoder_layers=2",
     "model.build.architecture.num_heads=2", "model.build.pretrain.span_corruption_steps=4",
-    "model.build.pretrain.prefix_lm_steps=2", "model.build.corpus.n_unlabeled=200", "model.build.vocab_size=1000",
+    "model.build.pretrain.prefix_lm_steps=2", "model.build.sample.max_texts=200", "model.build.vocab_size=1000",
 ]
 
 
@@ -92,21 +92,17 @@ def xgen(*args: str, env: dict | None = None, timeout: float = 600) -> subproces
 
 
 def micro_backbone() -> Path:
-    """The micro backbone's folder, built into the benchmarks' cache on first use (seconds)."""
+    """The micro backbone's folder, built into the benchmarks' cache on first use (seconds). The
+    folder comes from pretrain's own composed config, so it follows every change to the build."""
     sys.path.insert(0, str(REPO))
+    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
     from xgen_cli.modeling.tiny import tiny_dir
 
-    build = OmegaConf.to_container(OmegaConf.load(REPO / "conf" / "model" / "tiny.yaml"))["build"]
-    for override in MICRO_MODEL:
-        key, value = override.split("=", 1)
-        node = build
-        parts = key.split(".")[2:]
-        for part in parts[:-1]:
-            node = node[part]
-        node[parts[-1]] = int(value)
-    folder = tiny_dir(CACHE, build)
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("pretrain", overrides=["model=tiny", *MICRO_MODEL, f"cache_dir={CACHE}"])
+    folder = tiny_dir(CACHE, OmegaConf.to_container(cfg.model.build, resolve=True))
     if not folder.is_dir():
         xgen("pretrain", "model=tiny", *MICRO_MODEL, "hydra.run.dir=" + str(OUT / "runs" / "pretrain-micro"))
     return folder

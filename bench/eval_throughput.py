@@ -46,13 +46,7 @@ def run(quick: bool, out: Path) -> list[dict]:
     settings = dict(num_beams=BEAMS, max_new_tokens=NEW_TOKENS, batch_size=BATCH, compute_loss=False)
     sorted_eval = Evaluator({"en": data}, tokenizer, None, **settings)
 
-    class DataOrder(Evaluator):
-        def _batches(self, pairs):
-            for start in range(0, len(pairs), self.batch_size):
-                idx = list(range(start, min(start + self.batch_size, len(pairs))))
-                yield idx, self.collate([pairs[i] for i in idx])
-
-    data_order = DataOrder({"en": data}, tokenizer, None, **settings)
+    data_order = Evaluator({"en": data}, tokenizer, None, **settings, sort_by_length=False)
     pairs = sorted_eval._tokenize(data)
     predictions = {}
 

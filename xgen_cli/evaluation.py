@@ -35,13 +35,15 @@ class Evaluator:
     def __init__(self, examples: dict[str, list[Example]], tokenizer, sp_rouge, *, num_beams: int = 4,
                  length_penalty: float = 0.6, max_new_tokens: int = 512, batch_size: int = 16,
                  max_input_tokens: int = 1024, max_target_tokens: int = 512, bf16: bool = False,
-                 compute_loss: bool = True, stage: str = "main", split: str = "validation"):
+                 compute_loss: bool = True, stage: str = "main", split: str = "validation",
+                 sort_by_length: bool = True):
         self.examples, self.tokenizer, self.sp_rouge = examples, tokenizer, sp_rouge
         self.generate_kwargs = {"num_beams": num_beams, "length_penalty": length_penalty,
                                 "max_new_tokens": max_new_tokens, "early_stopping": True}
         self.batch_size, self.bf16, self.compute_loss = batch_size, bf16, compute_loss
         self.max_input_tokens, self.max_target_tokens = max_input_tokens, max_target_tokens
         self.stage, self.split = stage, split
+        self.sort_by_length = sort_by_length  # False: data order, the baseline bench/eval_throughput.py measures
         self.collate = Collator(tokenizer.pad_token_id)
         self._pairs: dict[str, list[Pair]] = {}  # per language, tokenized once for every evaluation
 
@@ -56,7 +58,9 @@ class Evaluator:
         in lockstep (FSDP: each forward is a collective) every rank runs as many batches, a rank
         short of one repeating its last (its outputs are dropped)."""
         rank, world = rank_and_world()
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].input_ids), reverse=True)
+        order = list(range(len(pairs)))
+        if self.sort_by_length:
+            order.sort(key=lambda i: len(pairs[i].input_ids), reverse=True)
         share = order[rank::world]
         batches = [share[start : start + self.batch_size] for start in range(0, len(share), self.batch_size)]
         filler = batches[-1] if batches else order[:1]

@@ -49,5 +49,6 @@ class TrainData(L.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         # Resumable: a run continued from a checkpoint trains on the draws an uninterrupted one would.
         # Under DDP / FSDP each rank gets its slice of every batch (batch_size is the global batch).
-        return ResumableLoader(self.draws, self.batch_size, Collator(self.pad_id),
-                               rank=self.trainer.global_rank, world_size=self.trainer.world_size)
+        # Outside a Trainer (a benchmark, a test reading batches) it is the single-process loader.
+        rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        return ResumableLoader(self.draws, self.batch_size, Collator(self.pad_id), rank=rank, world_size=world)
