@@ -68,7 +68,7 @@ demo-baselines: install
 	@echo "== 2/6 LEAD-64"
 	$(XGEN) eval baseline=lead64 $(DEMO_ARGS) hydra.run.dir=$(BASELINES_DIR)/lead64
 	@echo "== 3/6 PROMPT and MODEL (English only, zero-shot)"
-	$(XGEN) train -m method=prompt,model $(DEMO_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/zero-shot
+	$(XGEN) train -m method=prompt,model $(BASELINE_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/zero-shot
 	@echo "== 4/6 SUP (ru, th) and SUP-ALL"
 	$(XGEN) train -m sweep=demo_fig4_supervised $(BASELINE_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/supervised
 	@echo "== 5/6 TRANS-TRAIN (ru, th; the demo translates itself exactly)"

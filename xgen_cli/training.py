@@ -79,6 +79,9 @@ def build_trainer(trainer: dict, *, max_steps: int, root_dir: str | Path, callba
     # Lightning 2.6 calls a torch pytree API that torch 2.13 deprecates, warning on every run;
     # nothing a user can act on.
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+    # Printed by every run on a machine where SLURM's client is installed, inside a job or not: a run
+    # started outside srun is a single-process run by intent (xgen's launcher sizes SLURM jobs).
+    warnings.filterwarnings("ignore", message=r"The `srun` command is available on your system but is not used")
     # Checkpoints are renamed into place from a temp file beside them (xgen_cli/checkpoints.py).
     # Under SLURM, stop signals are xgen's (xgen_cli/interrupts.py): Lightning's auto-requeue would
     # write its own checkpoint outside the run's checkpoint folder.
