@@ -153,3 +153,11 @@ def test_an_empty_predictions_file_is_an_error_not_a_score_of_zero(tmp_path):
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert f"{empty} holds no predictions" in out.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "run" / "summary.json").exists()
+
+
+def test_a_folder_value_with_equals_signs_is_quoted_for_hydra():
+    from xgen_cli.overrides import quote_folder_values
+
+    args = ["run=out/sweep/method=model/seed=0", "seed=0", "runs=[a,b]", "x='k=v'", "--cfg", "+y=a=b c"]
+    assert quote_folder_values(args) == ["run='out/sweep/method=model/seed=0'", "seed=0", "runs=[a,b]", "x='k=v'",
+                                         "--cfg", "+y='a=b c'"]

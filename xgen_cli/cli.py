@@ -12,7 +12,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from xgen_cli.overrides import override_problems
+from xgen_cli.overrides import override_problems, quote_folder_values
 
 COMMANDS_DIR = Path(__file__).parent / "commands"
 
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     group = getattr(module, "POSITIONAL_GROUP", None)
     if group and len(argv) > 1 and "=" not in argv[1] and not argv[1].startswith("-"):
         argv[1] = f"{group}={argv[1]}"
+    argv[1:] = quote_folder_values(argv[1:])
     problems = override_problems(name, argv[1:])
     if problems:  # one line naming each unknown choice or key, instead of Hydra's multi-line report
         print(f"xgen {name}: error: {'; '.join(problems)}", file=sys.stderr)

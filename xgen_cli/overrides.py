@@ -63,3 +63,23 @@ def override_problems(command: str, args: list[str]) -> list[str]:
             problems.append(f"unknown key {top} for xgen {command}: {hint}(`xgen {command} --cfg job` shows the "
                             f"keys; +{key}=... adds a new one)")
     return problems
+
+
+def quote_value(value: str) -> str:
+    """A value holding Hydra's syntax characters (`seed=0` in a sweep job's folder, spaces,
+    brackets) quoted for Hydra's override grammar; a plain one as it is."""
+    plain = all(c.isalnum() or c in "/._-~+@" for c in value)
+    return value if plain else "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def quote_folder_values(args: list[str]) -> list[str]:
+    """`run=<dir>/method=model/seed=0` reads to Hydra as a second `=`: sweep job folders are named
+    by their overrides, so a value with `=` (a folder) is quoted for the user. Lists, dicts and
+    values already quoted are left alone."""
+    out = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if sep and "=" in value and not key.startswith("-") and value[:1] not in "'\"[{":
+            arg = f"{key}={quote_value(value)}"
+        out.append(arg)
+    return out

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from xgen_cli import launchers
 from xgen_cli.errors import XgenError
-from xgen_cli.overrides import groups_help
+from xgen_cli.overrides import groups_help, quote_value
 from xgen_cli.sweeps import sweep_subdir
 from xgen_cli.threads import apply_thread_budget
 
@@ -78,12 +78,6 @@ def xgen_app(config_name: str):
     return decorate
 
 
-def _quote(value: str) -> str:
-    # A path holding Hydra's syntax characters (`step=4`, spaces, brackets) must be quoted.
-    plain = all(c.isalnum() or c in "/._-~+@" for c in value)
-    return value if plain else "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def expand_resume(argv: list[str]) -> list[str]:
     """`xgen train resume=<dir> [overrides]` runs that folder's saved overrides (its
     .hydra/overrides.yaml), then the given ones, into `hydra.run.dir=<dir>`: the same command as
@@ -98,7 +92,7 @@ def expand_resume(argv: list[str]) -> list[str]:
     if any(a.startswith("hydra.run.dir=") for a in argv[1:]):
         raise XgenError("resume=<dir> continues the run in its own folder: drop hydra.run.dir=")
     overrides = [o for o in OmegaConf.to_container(OmegaConf.load(saved)) if not o.startswith("resume=")]
-    return [argv[0], *overrides, *argv[1:], f"hydra.run.dir={_quote(str(folder))}"]
+    return [argv[0], *overrides, *argv[1:], f"hydra.run.dir={quote_value(str(folder))}"]
 
 
 def _flat(node, prefix: str = "") -> dict:
