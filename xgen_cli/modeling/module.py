@@ -43,7 +43,10 @@ class Seq2SeqModule(L.LightningModule):
     # --- shared ---------------------------------------------------------------------------------
     def loss(self, batch: dict) -> torch.Tensor:
         inputs = self.encoder_inputs(batch["input_ids"], batch["attention_mask"], batch.get("lang"), batch.get("task"))
-        out = self.backbone(**inputs, labels=batch["labels"])
+        # No decoder cache in training: it would only cost memory, and a block recomputed under
+        # activation checkpointing (trainer=fsdp) would find its cross-attention cache filled by
+        # the first forward and save fewer tensors than that forward did.
+        out = self.backbone(**inputs, labels=batch["labels"], use_cache=False)
         return out.loss
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
