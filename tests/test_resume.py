@@ -13,6 +13,7 @@ import signal
 
 import pytest
 import torch
+import yaml
 from forkserver import ForkServer
 from runs_helpers import SERVER_ENV, SIGNAL_EXIT, SMALL_RUN, assert_same_results, signal_when
 
@@ -54,6 +55,25 @@ def test_sigkill_then_the_same_command_resumes_where_it_stopped(server, referenc
     assert_same_results(run_dir, reference)
     info = json.loads((run_dir / "run.json").read_text())
     assert info["status"] == "done" and info["attempt"] == 2 and info["attempts"][0]["status"] == "crashed"
+
+
+def test_a_run_saved_before_newer_keys_existed_still_resumes(server, reference, tmp_path):
+    # A run started by an older xgen has no translate / train_lang_weights / trainer.threads /
+    # method.frozen_dtype in its saved config; their defaults behave as before, so it continues.
+    run_dir, args = tmp_path / "run", ["train", *RUN, f"hydra.run.dir={tmp_path / 'run'}"]
+    assert signal_when(server, args, tmp_path / "a1", "[eval step 4] en", signal.SIGKILL) == -signal.SIGKILL
+    saved = run_dir / ".hydra" / "config.yaml"
+    config = yaml.safe_load(saved.read_text())
+    for key in ("translate", "train_lang_weights"):
+        del config[key]
+    del config["trainer"]["threads"], config["method"]["frozen_dtype"]
+    saved.write_text(yaml.safe_dump(config))
+    # Set to another value, a newer key is a difference like any other.
+    code, err = xgen(server, tmp_path / "a2", *args, "method.frozen_dtype=bfloat16")
+    assert "another config (method.frozen_dtype: (absent) -> bfloat16)" in one_line_error(code, err)
+    code, err = xgen(server, tmp_path / "a3", *args)
+    assert code == 0, err[-3000:]
+    assert_same_results(run_dir, reference)
 
 
 @pytest.mark.parametrize(("signum", "when"), [(signal.SIGTERM, "[eval step 2] en"), (signal.SIGUSR1, "[eval step 6] th")])

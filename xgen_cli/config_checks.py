@@ -13,6 +13,7 @@ from xgen_cli.errors import XgenError
 from xgen_cli.threads import threads_problem
 
 PROMPT_INITS = ("sampled_vocab", "uniform", "text")
+FROZEN_DTYPES = ("float32", "bfloat16")  # xgen_cli/modeling/module.py
 
 
 def _get(cfg: DictConfig, key: str):
@@ -112,6 +113,12 @@ def train_problems(cfg: DictConfig) -> list[str]:
         if not isinstance(value, int) or value < 1:
             problems.append(f"{key}={value} must be a positive integer")
     method = cfg.method
+    frozen_dtype = method.get("frozen_dtype", "float32")
+    if frozen_dtype not in FROZEN_DTYPES:
+        problems.append(f"method.frozen_dtype={frozen_dtype} is not one of {', '.join(FROZEN_DTYPES)}")
+    elif frozen_dtype != "float32" and "fsdp_strategy" in str(_get(cfg, "trainer.strategy._target_")):
+        problems.append("method.frozen_dtype=bfloat16 with trainer=fsdp: FSDP shards a uniform dtype and already "
+                        "computes in bf16; keep method.frozen_dtype=float32 (or train on trainer=gpu / ddp)")
     if "prompt_length" in method:
         if not isinstance(method.prompt_length, int) or method.prompt_length < 1:
             problems.append(f"method.prompt_length={method.prompt_length} must be a positive integer (paper: 1, 10, 100, 1000)")

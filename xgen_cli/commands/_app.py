@@ -104,10 +104,17 @@ def _flat(node, prefix: str = "") -> dict:
     return {prefix[:-1]: node}
 
 
+# Keys a later xgen added, each with the value that behaves as before it existed: an unfinished run
+# saved without them still resumes, and a sweep still recognises its finished jobs.
+ADDED_KEYS = {"translate.name": "none", "train_lang_weights": "proportional", "trainer.threads": None,
+              "method.frozen_dtype": "float32"}
+
+
 def config_differences(saved: dict, new: dict) -> list[str]:
     """`key: old -> new` for every key whose (unresolved) value differs, RESUME_MAY_DIFFER aside."""
     a, b = _flat(saved), _flat(new)
-    keys = sorted(k for k in a.keys() | b.keys() if k.split(".")[0] not in RESUME_MAY_DIFFER)
+    keys = sorted(k for k in a.keys() | b.keys() if k.split(".")[0] not in RESUME_MAY_DIFFER
+                  and not (k not in a and k in ADDED_KEYS and b[k] == ADDED_KEYS[k]))
     return [f"{k}: {a.get(k, '(absent)')} -> {b.get(k, '(absent)')}" for k in keys if a.get(k) != b.get(k)]
 
 

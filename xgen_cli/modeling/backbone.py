@@ -34,16 +34,20 @@ def load_tokenizer(name_or_path: str) -> T5Tokenizer:
         ) from exc
 
 
-def load_backbone(name_or_path: str) -> tuple[MT5ForConditionalGeneration, T5Tokenizer]:
-    """The model in fp32 (mixed precision is the trainer's job) and its tokenizer."""
+def load_model(name_or_path: str) -> MT5ForConditionalGeneration:
+    """The model in fp32 (mixed precision is the trainer's job)."""
     try:
-        model = MT5ForConditionalGeneration.from_pretrained(name_or_path, dtype=torch.float32)
+        return MT5ForConditionalGeneration.from_pretrained(name_or_path, dtype=torch.float32)
     except OSError as exc:
         raise XgenError(
             f"cannot load an mT5 backbone from {name_or_path!r} ({exc.__class__.__name__}): check "
             "model.name_or_path (a local folder from save_pretrained, or a hub id with hub access)"
         ) from exc
-    return model, load_tokenizer(name_or_path)
+
+
+def load_backbone(name_or_path: str) -> tuple[MT5ForConditionalGeneration, T5Tokenizer]:
+    """The model in fp32 and its tokenizer."""
+    return load_model(name_or_path), load_tokenizer(name_or_path)
 
 
 def spm_model_file(name_or_path: str) -> Path:

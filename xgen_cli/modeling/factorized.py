@@ -57,7 +57,7 @@ class FactorizedPromptPretraining(Seq2SeqModule):
 
     def __init__(self, backbone, prompt: SoftPrompt, optimizer: dict):
         super().__init__(backbone, optimizer)
-        self.backbone.requires_grad_(False)
+        self.freeze_backbone()
         self.prompt = prompt
         self.strict_loading = False  # checkpoints hold the sub-prompts only
 

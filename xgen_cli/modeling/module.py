@@ -16,6 +16,9 @@ from transformers.optimization import Adafactor
 
 from xgen_cli.distributed import token_weight
 
+# `method.frozen_dtype` of the prompt methods: how the frozen backbone is stored.
+FROZEN_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
 
 class Seq2SeqModule(L.LightningModule):
     def __init__(self, backbone, optimizer: dict):
@@ -41,6 +44,16 @@ class Seq2SeqModule(L.LightningModule):
         return None
 
     # --- shared ---------------------------------------------------------------------------------
+    def freeze_backbone(self, dtype: str = "float32") -> None:
+        """For the methods that train a prompt only: no gradients, no optimizer state for the
+        backbone. `bfloat16` also stores it in bf16, half its memory (the choice for XL/XXL prompt
+        tuning on one GPU); the encoder and decoder then compute in bf16 throughout, so numbers
+        differ slightly from fp32 weights under bf16 autocast. The prompt stays fp32."""
+        self.backbone.requires_grad_(False)
+        if dtype not in FROZEN_DTYPES:
+            raise ValueError(f"frozen_dtype={dtype!r} is not one of {', '.join(FROZEN_DTYPES)}")
+        self.backbone.to(FROZEN_DTYPES[dtype])
+
     def loss(self, batch: dict) -> torch.Tensor:
         inputs = self.encoder_inputs(batch["input_ids"], batch["attention_mask"], batch.get("lang"), batch.get("task"))
         # No decoder cache in training: it would only cost memory, and a block recomputed under

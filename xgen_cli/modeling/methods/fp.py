@@ -19,9 +19,10 @@ INIT_FROM = "span_corruption"  # paper.md: stage 2's task sub-prompt starts as t
 
 
 class FactorizedPromptTuning(Seq2SeqModule):
-    def __init__(self, backbone, prompt: SoftPrompt, optimizer: dict, train_lang: str, keep_english: bool):
+    def __init__(self, backbone, prompt: SoftPrompt, optimizer: dict, train_lang: str, keep_english: bool,
+                 frozen_dtype: str = "float32"):
         super().__init__(backbone, optimizer)
-        self.backbone.requires_grad_(False)
+        self.freeze_backbone(frozen_dtype)
         self.prompt = prompt
         for name, part in prompt.parts.items():
             part.requires_grad_(name == TASK_PART)  # language sub-prompts stay as stage 1 left them
@@ -50,11 +51,11 @@ class FactorizedPromptTuning(Seq2SeqModule):
 
 
 def build(backbone, tokenizer, optimizer: dict, stage1: str, train_lang: str = "en", keep_english: bool = False,
-          seed: int = 0) -> FactorizedPromptTuning:
+          seed: int = 0, frozen_dtype: str = "float32") -> FactorizedPromptTuning:
     subprompts, index = load_subprompts(stage1, backbone)
     if INIT_FROM not in index["tasks"]:
         raise XgenError(f"{index['file']} has no {INIT_FROM} task sub-prompt to start stage 2 from "
                         f"(it has {', '.join(index['tasks'])}): train stage 1 with the span_corruption task")
     parts = {name: value for name, value in subprompts.items() if name.startswith("lang:")}
     parts[TASK_PART] = subprompts[task_part(INIT_FROM)].clone()
-    return FactorizedPromptTuning(backbone, SoftPrompt(parts), optimizer, train_lang, keep_english)
+    return FactorizedPromptTuning(backbone, SoftPrompt(parts), optimizer, train_lang, keep_english, frozen_dtype)

@@ -13,9 +13,9 @@ PROMPT_PART = "task"
 
 
 class PromptTuning(Seq2SeqModule):
-    def __init__(self, backbone, prompt: SoftPrompt, optimizer: dict):
+    def __init__(self, backbone, prompt: SoftPrompt, optimizer: dict, frozen_dtype: str = "float32"):
         super().__init__(backbone, optimizer)
-        self.backbone.requires_grad_(False)  # frozen: no gradients, no optimizer state for them
+        self.freeze_backbone(frozen_dtype)
         self.prompt = prompt
         # Checkpoints hold the prompt only; loading one must not demand the backbone's weights.
         self.strict_loading = False
@@ -45,7 +45,8 @@ def init_prompt(embedding: torch.Tensor, length: int, init: str, scale: float, t
 
 
 def build(backbone, tokenizer, optimizer: dict, prompt_length: int = 100, init: str = "sampled_vocab",
-          init_scale: float = 0.5, init_text: str | None = None, seed: int = 0) -> PromptTuning:
-    embedding = backbone.get_input_embeddings().weight
+          init_scale: float = 0.5, init_text: str | None = None, seed: int = 0,
+          frozen_dtype: str = "float32") -> PromptTuning:
+    embedding = backbone.get_input_embeddings().weight  # fp32 here: the prompt starts from fp32 rows
     vectors = init_prompt(embedding, prompt_length, init, init_scale, init_text, tokenizer, seed)
-    return PromptTuning(backbone, SoftPrompt({PROMPT_PART: vectors}), optimizer)
+    return PromptTuning(backbone, SoftPrompt({PROMPT_PART: vectors}), optimizer, frozen_dtype)
