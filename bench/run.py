@@ -4,7 +4,8 @@ results.md, the table as README shows it) and a printed table.
 python -m bench.run [--quick] [--only name,name] [--out DIR]
 --quick runs each benchmark on a minimal size (what tests/test_bench.py does); --only picks
 benchmarks by module name (training, eval_throughput, sp_rouge, cli_startup, table, threads,
-data_memory). gpu_prompt_tuning.py is not run here: it needs a GPU (see its docstring).
+data_memory). gpu_prompt_tuning.py and gpu_fsdp.py are not run here: they need a GPU (see their
+docstrings; bench/reference/ holds what they measured on an H200).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from bench.common import MICRO_MODEL, REPO, entry, median, micro_backbone, xgen_
 GROUPS, QUICK_GROUPS = (1, 2, 4), (1,)
 ROUNDS, QUICK_ROUNDS = 2, 1
 # A demo run, shortened: training steps, then evaluation (beam search) in two languages.
-RUN = ["steps=20", "batch_size=16", "eval_every=20", "data.eval_langs=[en,ru]", "data.eval_examples=8",
+RUN = ["steps=10", "batch_size=16", "eval_every=10", "data.eval_langs=[en,ru]", "data.eval_examples=4",
        "max_new_tokens=16", "logger=none", "trainer.precision=32-true"]
 QUICK_RUN = ["steps=2", "batch_size=4", "eval_every=2", "data.eval_langs=[en]", "data.eval_examples=2",
              "max_new_tokens=4", "eval.num_beams=1", "logger=none", "trainer.precision=32-true",
