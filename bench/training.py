@@ -24,7 +24,7 @@ MT5_SMALL = dict(vocab_size=250112, d_model=512, d_kv=64, d_ff=1024, num_layers=
                  num_heads=6, feed_forward_proj="gated-gelu", tie_word_embeddings=False)
 QUICK = dict(MT5_SMALL, vocab_size=1000, d_model=64, d_kv=16, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=2)
 BATCH, INPUT_TOKENS, TARGET_TOKENS, PROMPT_LENGTH = 2, 96, 24, 100
-ROUNDS, STEPS = 3, 1  # per round and candidate: one untimed warm-up step, then STEPS timed (medians of 3)
+ROUNDS, STEPS = 2, 2  # per round and candidate: one untimed warm-up step, then STEPS timed (medians of 4)
 QUICK_ROUNDS, QUICK_STEPS = 1, 1
 # conf/method/prompt.yaml's optimizer; model tuning in the paper: Adafactor at a constant 0.001.
 PROMPT_OPTIMIZER = dict(lr=0.3, decay_rate=-0.8, scale_parameter=False, relative_step=False, warmup_init=False,
