@@ -85,6 +85,12 @@ def test_a_language_without_a_training_split_is_one_line_naming_it_and_the_file(
     errors = [line for line in out.stderr.splitlines() if "error" in line]
     assert out.returncode == 2 and len(errors) == 1 and out.stderr.endswith(errors[0] + "\n"), out.stderr
     assert f"trains on ru's training split, but {root / 'ru' / 'train.jsonl'} is missing" in out.stderr
+    assert not (tmp_path / "run").exists()  # refused before Hydra made the run's folder
+    # A language the corpus lacks altogether: the same line, naming the file it would read.
+    out = xgen("train", "data=jsonl", f"data.corpus.path={root}", "data.eval_langs=[en]", "data.eval_examples=2",
+               "train_lang=sw", f"hydra.run.dir={tmp_path / 'run'}", check=False)
+    assert out.returncode == 2 and f"but {root / 'sw' / 'train.jsonl'} is missing" in out.stderr, out.stderr
+    assert not (tmp_path / "run").exists()
 
 
 # ---- translators
@@ -199,3 +205,16 @@ def test_trans_test_scores_the_back_translated_summaries(xgen, tmp_path):
     assert (identity["baseline"], identity["model"], identity["seed"], identity["translate"]) == ("TRANS-TEST", "tiny", 0, "file")
     table = xgen("table", f"runs=[{english},{tmp_path / 'tt'}]", "table=baselines", "significance=false").stdout
     assert "| TRANS-TEST | TINY |    100.0 |" in table, table  # at the size of the run it went through
+
+
+def test_sup_all_with_factorized_prompts_is_refused_in_one_line(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from xgen_cli.commands._app import CONF_DIR
+    from xgen_cli.config_checks import train_problems
+
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = compose("train", overrides=["method=fp", f"method.stage1={tmp_path}", "train_lang=all"])
+    assert train_problems(cfg) == [
+        "method=fp trains one task sub-prompt behind one language's sub-prompt, so train_lang=all (SUP-ALL) has no "
+        "sub-prompt to train behind: use method=prompt or method=model for SUP-ALL"]

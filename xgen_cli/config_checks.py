@@ -108,6 +108,8 @@ def corpus_problems(cfg: DictConfig) -> list[str]:
 
 def train_problems(cfg: DictConfig) -> list[str]:
     problems = model_problems(cfg) + trainer_problems(cfg) + data_problems(cfg) + remedy_problems(cfg)
+    if not problems:
+        problems += supervision_problems(cfg)
     for key in ("steps", "eval_every", "batch_size", "accumulate_grad_batches", "max_new_tokens"):
         value = _get(cfg, key)
         if not isinstance(value, int) or value < 1:
@@ -127,6 +129,25 @@ def train_problems(cfg: DictConfig) -> list[str]:
         elif method.init == "text" and not method.init_text:
             problems.append("method.init=text needs method.init_text='some words'")
     return problems
+
+
+def supervision_problems(cfg: DictConfig) -> list[str]:
+    """The training splits that train_lang reads exist (data=jsonl: a folder one can look into), so
+    a missing one is refused before the run's folder is made. Other corpora say so as they load."""
+    corpus = cfg.data.corpus
+    if "path" not in corpus.keys():
+        return []
+    import hydra
+
+    from xgen_cli.data.supervision import training_languages
+
+    translated = _get(cfg, "translate.name") not in (None, "none")
+    try:
+        # TRANS-TRAIN reads the English split and translates it (data/supervision.py).
+        training_languages(hydra.utils.instantiate(corpus), "en" if translated else cfg.train_lang)
+    except XgenError as exc:
+        return [str(exc)]
+    return []
 
 
 def remedy_problems(cfg: DictConfig) -> list[str]:
@@ -150,6 +171,9 @@ def stage1_problems(cfg: DictConfig) -> list[str]:
     if OmegaConf.is_missing(cfg.method, "stage1") or not cfg.method.stage1:
         return ["method=fp needs the stage-1 sub-prompts: run `xgen pretrain objective=fp_prompts`, then add "
                 "method.stage1=<its run directory>"]
+    if cfg.train_lang == "all":
+        return ["method=fp trains one task sub-prompt behind one language's sub-prompt, so train_lang=all "
+                "(SUP-ALL) has no sub-prompt to train behind: use method=prompt or method=model for SUP-ALL"]
     from xgen_cli.modeling.factorized import missing_languages, read_stage1_index
 
     try:

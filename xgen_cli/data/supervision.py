@@ -38,7 +38,7 @@ def training_languages(corpus, train_lang: str) -> list[str]:
     if hasattr(corpus, "root"):  # a local corpus: say which split file is missing before reading anything
         for lang in langs:
             path = Path(corpus.location(lang, "train"))
-            if (corpus.root / lang).is_dir() and not path.is_file():
+            if not path.is_file():
                 raise XgenError(f"train_lang={train_lang} trains on {lang}'s training split, but {path} is missing: "
                                 f"add it, or train on languages that have one")
     return langs
