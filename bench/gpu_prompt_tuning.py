@@ -4,7 +4,8 @@ in bf16 autocast: tokens/s and MFU against the bf16 matmul rate measured in the 
 One prepared script for one call of at most 10 minutes (about 2 minutes on an H100/H200 class
 GPU): `python -m bench.gpu_prompt_tuning [--out DIR]` writes DIR/gpu_results.json (default
 outputs/bench) in results.json's entry format and prints it. The step is xgen's (PromptTuning
-through xgen's Lightning Trainer, trainer=gpu); the baseline is PEFT PromptTuning in a plain loop.
+through xgen's Lightning Trainer, trainer=gpu; beside it the same with method.frozen_dtype=bfloat16);
+the baseline is PEFT PromptTuning in a plain loop.
 Not run by `make bench` (it needs CUDA): run it where a GPU is lent and merge the entry by hand.
 `--quick` runs the same code on a toy size, on the CPU when there is no GPU (tests/test_bench.py).
 """
@@ -81,12 +82,19 @@ def main() -> None:
     labels = torch.randint(3, config.vocab_size, (BATCH, TARGET_TOKENS), generator=g)
     tokens = BATCH * (INPUT_TOKENS + TARGET_TOKENS)
 
-    # xgen: its PromptTuning module through its Trainer (trainer=gpu: bf16-mixed), steps timed by a callback.
-    ours = prompt_method.build(copy.deepcopy(base), None, OPTIMIZER, prompt_length=PROMPT_LENGTH)
+    # xgen: its PromptTuning module through its Trainer (trainer=gpu: bf16-mixed), steps timed by a
+    # callback; also with method.frozen_dtype=bfloat16 (the backbone stored in bf16), reported beside.
+    ours = {"xgen": prompt_method.build(copy.deepcopy(base), None, OPTIMIZER, prompt_length=PROMPT_LENGTH),
+            "xgen, frozen bf16": prompt_method.build(copy.deepcopy(base), None, OPTIMIZER, prompt_length=PROMPT_LENGTH,
+                                                     frozen_dtype="bfloat16")}
     draws = [TaggedPair(ids[i].tolist(), labels[i].tolist(), "summarize", "en") for i in range(BATCH)]
-    times = {"xgen": [], "peft": []}
+    times = {"xgen": [], "xgen, frozen bf16": [], "peft": []}
+    peak_gb = {}
 
     class Timer(L.Callback):
+        def __init__(self, key: str):
+            self.key = key
+
         def on_train_batch_start(self, *args):
             sync(device)
             self.start = time.perf_counter()
@@ -94,7 +102,7 @@ def main() -> None:
         def on_train_batch_end(self, trainer, *args):
             sync(device)
             if trainer.global_step > WARMUP:
-                times["xgen"].append(time.perf_counter() - self.start)
+                times[self.key].append(time.perf_counter() - self.start)
 
     # PEFT: encoder-only prompt (as the paper), plain loop, same Adafactor, bf16 autocast.
     theirs = peft.get_peft_model(copy.deepcopy(base), peft.PromptTuningConfig(
@@ -121,13 +129,17 @@ def main() -> None:
                 times["peft"].append(time.perf_counter() - start)
 
     for _ in range(ROUNDS):  # interleaved
-        trainer = build_trainer({"accelerator": "gpu" if device == "cuda" else "cpu", "devices": 1, "strategy": "auto", "precision": "bf16-mixed"},
-                                max_steps=WARMUP + STEPS, root_dir=out / "runs" / "gpu-bench", callbacks=[Timer()],
-                                progress_bar=False)
-        trainer.fit(ours, TrainData(draws * (WARMUP + STEPS), BATCH, 0))
+        for key, module in ours.items():
+            if device == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+            trainer = build_trainer({"accelerator": "gpu" if device == "cuda" else "cpu", "devices": 1, "strategy": "auto",
+                                     "precision": "bf16-mixed"}, max_steps=WARMUP + STEPS, root_dir=out / "runs" / "gpu-bench",
+                                    callbacks=[Timer(key)], progress_bar=False)
+            trainer.fit(module, TrainData(draws * (WARMUP + STEPS), BATCH, 0))
+            peak_gb[key] = round(torch.cuda.max_memory_allocated() / 2**30, 2) if device == "cuda" else None
         peft_steps()
     seconds = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
-    x, b = tokens / seconds["xgen"], tokens / seconds["peft"]
+    x, b, half = tokens / seconds["xgen"], tokens / seconds["peft"], tokens / seconds["xgen, frozen bf16"]
     result = {"name": f"prompt tuning, {'toy MT5' if args.quick else 'mT5-base architecture'}, {device}: training throughput", "xgen": round(x, 1),
               "baseline": round(b, 1), "ratio": round(x / b, 3), "units": "tokens/s", "target": ">= 1.0",
               "met": x / b >= 0.97, "baseline_name": "PEFT PromptTuning (encoder prompt) in a plain PyTorch loop",
@@ -137,6 +149,9 @@ def main() -> None:
                          "step_tflop": round(flops / 1e12, 3), "bf16_matmul_tflops": round(rate / 1e12, 1),
                          "mfu": {"xgen": round(flops / seconds["xgen"] / rate, 4),
                                  "peft": round(flops / seconds["peft"] / rate, 4)},
+                         "frozen_bf16": {"tokens_per_s": round(half, 1), "ratio_vs_peft": round(half / b, 3),
+                                         "mfu": round(flops / seconds["xgen, frozen bf16"] / rate, 4)},
+                         "peak_gpu_gb": peak_gb,
                          "device": torch.cuda.get_device_name() if device == "cuda" else "cpu (--quick)",
                          "torch": torch.__version__}}
     (out / "gpu_results.json").write_text(json.dumps(result, indent=1) + "\n")

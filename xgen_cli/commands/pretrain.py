@@ -101,6 +101,8 @@ def fp_prompts(cfg: DictConfig, container: dict) -> None:
           f"sub-prompts {spec['lang_length']} + {spec['task_length']} vectors", file=sys.stderr, flush=True)
     trainer = build_trainer(container["trainer"], max_steps=spec["steps"], root_dir=output_dir())
     trainer.fit(module, TrainData(draws, spec["batch_size"], tokenizer.pad_token_id))
+    if not trainer.is_global_zero:
+        return  # every rank holds the same sub-prompts (DDP syncs their gradients): rank 0 writes them
     loss = trainer.callback_metrics.get("train/loss")
     index = save_subprompts(output_dir(), module.prompt, langs, tasks, spec["lang_length"], spec["task_length"],
                             backbone_fingerprint(backbone),
