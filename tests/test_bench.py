@@ -48,3 +48,13 @@ def test_gpu_script_runs_on_a_toy_size(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((tmp_path / "gpu_results.json").read_text())
     assert result["xgen"] > 0 and result["inputs"]["mfu"]["xgen"] > 0 and result["precision"] == "bf16-mixed"
+
+
+def test_gpu_fsdp_script_runs_its_plain_arm_on_a_toy_size(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "bench.gpu_fsdp", "--quick", "--out", str(tmp_path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((tmp_path / "gpu_fsdp.json").read_text())
+    for method in ("model", "prompt"):
+        row = result["methods"][method]["gpu"]
+        assert len(row["losses"]) == 3 and row["max_abs_loss_diff_vs_gpu"] == 0 and row["beam_tokens_equal_to_gpu"] == 1
