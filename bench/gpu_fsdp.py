@@ -15,14 +15,11 @@ plain arm's. `python -m bench.gpu_fsdp [--out DIR]` writes DIR/gpu_fsdp.json and
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
-import sys
 import time
-from pathlib import Path
 
-from bench.gpu_prompt_tuning import MT5_BASE, OPTIMIZER, QUICK, sync
+from bench.gpu_prompt_tuning import MT5_BASE, OPTIMIZER, QUICK, command_line, sync
 
 # conf/method/model.yaml's optimizer (the paper: Adafactor at a constant 0.001).
 MODEL_OPTIMIZER = dict(lr=1e-3, scale_parameter=False, relative_step=False, warmup_init=False)
@@ -35,24 +32,16 @@ def main() -> None:
     from transformers import MT5Config, MT5ForConditionalGeneration
 
     from xgen_cli.data.batching import TrainData
-    from xgen_cli.distributed import full_root_params
     from xgen_cli.data.tasks import TaggedPair
+    from xgen_cli.distributed import full_root_params
     from xgen_cli.modeling.methods import model as model_method
     from xgen_cli.modeling.methods import prompt as prompt_method
     from xgen_cli.training import build_trainer, fsdp_strategy
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default="outputs/bench")
-    parser.add_argument("--quick", action="store_true", help="the plain arm alone, a toy size, on the CPU")
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cpu" and not args.quick:
-        sys.exit("no CUDA device: run this where a GPU is lent (or --quick for the plain arm on the CPU)")
-    BATCH, INPUT_TOKENS, TARGET_TOKENS, PROMPT_LENGTH, STEPS = SIZES["quick" if args.quick else "full"]
+    quick, out, device = command_line("the plain arm alone, a toy size, on the CPU")
+    BATCH, INPUT_TOKENS, TARGET_TOKENS, PROMPT_LENGTH, STEPS = SIZES["quick" if quick else "full"]
     torch.manual_seed(0)
-    config = MT5Config(**(QUICK if args.quick else MT5_BASE), decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+    config = MT5Config(**(QUICK if quick else MT5_BASE), decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
     base = MT5ForConditionalGeneration(config)
     g = torch.Generator().manual_seed(0)
     draws = [TaggedPair(torch.randint(3, config.vocab_size, (INPUT_TOKENS,), generator=g).tolist(),
@@ -60,7 +49,7 @@ def main() -> None:
              for _ in range(BATCH * STEPS)]
     builders = {"model": lambda: model_method.build(copy.deepcopy(base), None, MODEL_OPTIMIZER),
                 "prompt": lambda: prompt_method.build(copy.deepcopy(base), None, OPTIMIZER, prompt_length=PROMPT_LENGTH)}
-    arms = {"gpu": lambda: "auto"} if args.quick else {
+    arms = {"gpu": lambda: "auto"} if quick else {
         "gpu": lambda: "auto", "fsdp": lambda: fsdp_strategy(),
         "fsdp+checkpointing": lambda: fsdp_strategy(activation_checkpointing=True)}
 
@@ -84,7 +73,7 @@ def main() -> None:
 
     result = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu (--quick)",
               "torch": torch.__version__, "lightning": L.__version__, "precision": "bf16-mixed",
-              "inputs": {"architecture": "mt5-base config, random weights" if not args.quick else QUICK, "batch": BATCH,
+              "inputs": {"architecture": "mt5-base config, random weights" if not quick else QUICK, "batch": BATCH,
                          "input_tokens": INPUT_TOKENS, "target_tokens": TARGET_TOKENS, "steps": STEPS},
               "methods": {}}
     for method, build in builders.items():

@@ -50,6 +50,22 @@ def matmul_rate(device: str, n: int, reps: int = 20) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - start)
 
 
+def command_line(quick_help: str) -> tuple[bool, Path, str]:
+    """The GPU scripts' arguments: (--quick, the --out folder made, the device: cuda, or cpu with --quick)."""
+    import torch
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="outputs/bench")
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu" and not args.quick:
+        sys.exit("no CUDA device: run this where a GPU is lent (or --quick for a toy run on the CPU)")
+    return args.quick, out, device
+
+
 def main() -> None:
     import lightning as L
     import peft
@@ -63,19 +79,11 @@ def main() -> None:
     from xgen_cli.modeling.methods import prompt as prompt_method
     from xgen_cli.training import build_trainer
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", default="outputs/bench")
-    parser.add_argument("--quick", action="store_true", help="a toy size, on the CPU without a GPU")
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cpu" and not args.quick:
-        sys.exit("no CUDA device: run this where a GPU is lent (or --quick for a toy run on the CPU)")
-    BATCH, INPUT_TOKENS, TARGET_TOKENS, PROMPT_LENGTH, WARMUP, STEPS, ROUNDS = SIZES["quick" if args.quick else "full"]
+    quick, out, device = command_line("a toy size, on the CPU without a GPU")
+    BATCH, INPUT_TOKENS, TARGET_TOKENS, PROMPT_LENGTH, WARMUP, STEPS, ROUNDS = SIZES["quick" if quick else "full"]
     rate = matmul_rate(device, 8192 if device == "cuda" else 256)
     torch.manual_seed(0)
-    config = MT5Config(**(QUICK if args.quick else MT5_BASE), decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+    config = MT5Config(**(QUICK if quick else MT5_BASE), decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
     base = MT5ForConditionalGeneration(config)
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(3, config.vocab_size, (BATCH, INPUT_TOKENS), generator=g)
@@ -140,7 +148,7 @@ def main() -> None:
         peft_steps()
     seconds = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
     x, b, half = tokens / seconds["xgen"], tokens / seconds["peft"], tokens / seconds["xgen, frozen bf16"]
-    result = {"name": f"prompt tuning, {'toy MT5' if args.quick else 'mT5-base architecture'}, {device}: training throughput", "xgen": round(x, 1),
+    result = {"name": f"prompt tuning, {'toy MT5' if quick else 'mT5-base architecture'}, {device}: training throughput", "xgen": round(x, 1),
               "baseline": round(b, 1), "ratio": round(x / b, 3), "units": "tokens/s", "target": ">= 1.0",
               "met": x / b >= 0.97, "baseline_name": "PEFT PromptTuning (encoder prompt) in a plain PyTorch loop",
               "precision": "bf16-mixed",

@@ -11,6 +11,7 @@ import functools
 
 import pytest
 import torch
+from one_step import TINY, fixed_batch
 from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import (
     CheckpointImpl,
     apply_activation_checkpointing,
@@ -21,16 +22,6 @@ from transformers.models.mt5.modeling_mt5 import MT5Block
 from xgen_cli.modeling.backbone import new_tiny_mt5
 from xgen_cli.modeling.methods import model as model_method
 from xgen_cli.modeling.methods import prompt as prompt_method
-
-TINY = dict(vocab_size=300, d_model=32, d_ff=64, d_kv=8, num_heads=4, num_layers=2, num_decoder_layers=2,
-            dropout_rate=0.0)
-
-
-def _batch():
-    g = torch.Generator().manual_seed(0)
-    ids = torch.randint(3, TINY["vocab_size"], (3, 9), generator=g)
-    labels = torch.randint(3, TINY["vocab_size"], (3, 5), generator=g)
-    return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
 
 
 @pytest.mark.parametrize("method", ["model", "prompt"])
@@ -47,7 +38,7 @@ def test_checkpointed_blocks_give_the_plain_steps_gradients(method):
     assert any("checkpoint_wrapped_module" in name for name, _ in wrapped.named_modules())
     grads = []
     for module in (plain, wrapped):
-        module.loss(_batch()).backward()
+        module.loss(fixed_batch(3)).backward()
         grads.append([p.grad for p in module.trainable_parameters()])
     assert all(g is not None for g in grads[1])
     for a, b in zip(*grads, strict=True):

@@ -8,19 +8,10 @@ import copy
 
 import pytest
 import torch
+from one_step import TINY, fixed_batch
 
 from xgen_cli.modeling.backbone import new_tiny_mt5
 from xgen_cli.modeling.methods import prompt as prompt_method
-
-TINY = dict(vocab_size=300, d_model=32, d_ff=64, d_kv=8, num_heads=4, num_layers=2, num_decoder_layers=2,
-            dropout_rate=0.0)
-
-
-def _batch():
-    g = torch.Generator().manual_seed(0)
-    ids = torch.randint(3, TINY["vocab_size"], (4, 9), generator=g)
-    labels = torch.randint(3, TINY["vocab_size"], (4, 5), generator=g)
-    return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
 
 
 def test_a_bf16_backbone_trains_an_fp32_prompt_close_to_the_fp32_backbone():
@@ -36,7 +27,7 @@ def test_a_bf16_backbone_trains_an_fp32_prompt_close_to_the_fp32_backbone():
     losses, grads = {}, {}
     for dtype, module in modules.items():
         with torch.autocast("cpu", dtype=torch.bfloat16):
-            loss = module.loss(_batch())
+            loss = module.loss(fixed_batch(4))
         loss.backward()
         losses[dtype], grads[dtype] = loss.item(), module.prompt.parts["task"].grad
     assert grads["bfloat16"].dtype == torch.float32
@@ -48,7 +39,7 @@ def test_a_bf16_backbone_trains_an_fp32_prompt_close_to_the_fp32_backbone():
     half.on_save_checkpoint(checkpoint)
     assert list(checkpoint["state_dict"]) == ["prompt.parts.task"]  # kilobytes: the backbone is not saved
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):  # generation runs on the bf16 backbone
-        out = half.generate(_batch()["input_ids"], _batch()["attention_mask"], max_new_tokens=3, num_beams=2)
+        out = half.generate(fixed_batch(4)["input_ids"], fixed_batch(4)["attention_mask"], max_new_tokens=3, num_beams=2)
     assert out.shape[0] == 4
 
 
