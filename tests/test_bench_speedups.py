@@ -22,7 +22,7 @@ from xgen_cli.data.tasks import Pair, summarize, summarize_all
 from xgen_cli.data.token_pairs import CHUNK, TokenPairs, tokenize_pairs
 from xgen_cli.errors import XgenError
 from xgen_cli.metrics.sp_rouge import _lcs_indices
-from xgen_cli.threads import thread_budget
+from xgen_cli.threads import processes_sharing_cores, thread_budget
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,13 @@ def test_thread_budget_order_and_bad_values(monkeypatch):
     monkeypatch.setenv("SLURM_CPUS_PER_TASK", "3")
     assert thread_budget(None) == (3, "SLURM_CPUS_PER_TASK=3")
     assert thread_budget(1) == (1, "trainer.threads=1")  # an explicit setting wins
+    assert thread_budget(None, processes=2) == (3, "SLURM_CPUS_PER_TASK=3")  # SLURM sized the task
+    monkeypatch.delenv("SLURM_CPUS_PER_TASK")
+    cores = os.cpu_count()
+    assert thread_budget(None, processes=2) == (max(1, cores // 2), f"{cores} cores for 2 processes")
+    assert processes_sharing_cores({"accelerator": "cpu", "devices": 2}) == 2  # trainer=ddp_cpu
+    assert processes_sharing_cores({"accelerator": "gpu", "devices": 8}) == 1
+    assert processes_sharing_cores({"accelerator": "cpu", "devices": 1}) == 1
     for bad in (0, -2, "two", 1.5, True):
         with pytest.raises(XgenError, match="trainer.threads"):
             thread_budget(bad)

@@ -17,7 +17,7 @@ from xgen_cli import launchers
 from xgen_cli.errors import XgenError
 from xgen_cli.overrides import groups_help, quote_value
 from xgen_cli.sweeps import sweep_subdir
-from xgen_cli.threads import apply_thread_budget
+from xgen_cli.threads import apply_thread_budget, processes_sharing_cores
 
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 
@@ -58,7 +58,8 @@ def xgen_app(config_name: str):
         def task(cfg: DictConfig) -> None:
             try:
                 # Before the command builds anything: torch fixes its inter-op pool at first use.
-                apply_thread_budget(OmegaConf.select(cfg, "trainer.threads"))
+                apply_thread_budget(OmegaConf.select(cfg, "trainer.threads"),
+                                    processes_sharing_cores(OmegaConf.select(cfg, "trainer")))
                 run(cfg)
             except XgenError as exc:
                 report(config_name, exc)
