@@ -31,7 +31,7 @@ from xgen_cli.distributed import stop_requested, take_back_sigterm
 from xgen_cli.errors import XgenError
 from xgen_cli.interrupts import STOP, Interrupted
 from xgen_cli.runs.files import atomic_writer
-from xgen_cli.runs.run_dir import RunDir
+from xgen_cli.runs.run_dir import RunDir, is_rank_zero
 
 LAST = "last.ckpt"
 
@@ -228,12 +228,15 @@ def latest_checkpoint(folder: str | os.PathLike, stage: str | None = None) -> tu
     return path, int(state["global_step"])
 
 
-def resume_stage(run: RunDir, stage: str, folder: str | os.PathLike) -> str | None:
+def resume_stage(run: RunDir, stage: str, folder: str | os.PathLike, logger=None) -> str | None:
     """The checkpoint to continue `stage` from (for `trainer.fit(ckpt_path=...)`), None to start it
-    afresh; first drops the metrics rows a killed attempt logged past that checkpoint."""
+    afresh; first drops the metrics rows a killed attempt logged past that checkpoint (in the
+    logger's own file too, where it keeps one across a resume: logger=csv)."""
     latest = latest_checkpoint(folder, stage)
     step = latest[1] if latest else None
     dropped = run.rewind(stage, step)
+    if hasattr(logger, "rewind") and is_rank_zero():
+        logger.rewind(step)
     if latest:
         print(f"[train] resuming stage {stage} from {latest[0]} (step {step})"
               + (f"; dropped {dropped} metrics rows logged after it" if dropped else ""), file=sys.stderr)

@@ -146,7 +146,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict | None:
 
     # Run.
     trainer.fit(method, TrainData(draws, cfg.batch_size, tokenizer.pad_token_id),
-                ckpt_path=resume_stage(run, "main", run.checkpoints))  # None: from step 0
+                ckpt_path=resume_stage(run, "main", run.checkpoints, logger))  # None: from step 0
     if not trainer.is_global_zero:
         return None
 
