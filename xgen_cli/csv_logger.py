@@ -3,7 +3,8 @@
 Lightning's CSVLogger deletes an existing metrics.csv when it starts writing, so a resumed run's
 file would hold only the steps after the resume. Here the file is kept, the rows a killed attempt
 logged after the checkpoint the run resumes from are dropped (as RunDir.rewind does for
-metrics.jsonl, which stays xgen's own record), and the resumed run appends.
+metrics.jsonl, which stays xgen's own record), and the resumed run appends. Rows are written as
+they are logged, so none is lost with a killed process.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import io
 from pathlib import Path
 
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.utilities import rank_zero_only
 
 from xgen_cli.runs.files import atomic_write_text
 
@@ -33,6 +35,13 @@ class ContinuingCSVLogger(CSVLogger):
             with self.metrics_csv.open(newline="") as file:
                 writer.metrics_keys = sorted(csv.DictReader(file).fieldnames or [])  # append under its header
         return writer
+
+    @rank_zero_only
+    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        super().log_metrics(metrics, step)
+        # On disk at once (Lightning buffers 100 steps): a killed run's file then holds every row up
+        # to the checkpoint it resumes from, as metrics.jsonl does.
+        self.experiment.save()
 
     def rewind(self, step: int | None) -> int:
         """Before training resumes from a checkpoint at `step` (None: from scratch), drop the rows
