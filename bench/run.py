@@ -5,7 +5,8 @@ python -m bench.run [--quick] [--only name,name] [--out DIR]
 --quick runs each benchmark on a minimal size (what tests/test_bench.py does); --only picks
 benchmarks by module name (training, eval_throughput, sp_rouge, cli_startup, table, threads,
 data_memory). gpu_prompt_tuning.py and gpu_fsdp.py are not run here: they need a GPU (see their
-docstrings; bench/reference/ holds what they measured on an H200).
+docstrings; bench/reference/ holds what they measured on an H200); nor is gpu_end_to_end.sh, the
+CLI's demo steps on a GPU (prepared, not yet run).
 """
 
 from __future__ import annotations
