@@ -28,7 +28,8 @@ class ContinuingCSVLogger(CSVLogger):
     def experiment(self):
         if self._experiment is not None:
             return self._experiment
-        kept = self.metrics_csv.read_bytes() if self.metrics_csv.is_file() else None
+        own = rank_zero_only.rank == 0  # other ranks get Lightning's dummy writer and touch no file
+        kept = self.metrics_csv.read_bytes() if own and self.metrics_csv.is_file() else None
         writer = CSVLogger.experiment.fget(self)  # removes an existing metrics.csv
         if kept is not None:
             self.metrics_csv.write_bytes(kept)
