@@ -7,7 +7,7 @@ DEMO_DIR := outputs/demo/$(shell date +%Y-%m-%d_%H-%M-%S)
 # The demo evaluates 50 validation examples per language (the paper: 250) to stay within minutes.
 DEMO_ARGS ?= data.eval_examples=50
 
-.PHONY: install demo demo-remedies demo-baselines test lint bench clean
+.PHONY: install backbone demo demo-remedies demo-baselines test lint bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,27 +31,29 @@ demo: install
 	@echo "== results (selection: best checkpoint per language, as in the paper)"
 	$(XGEN) table runs=[$(DEMO_DIR)/model,$(DEMO_DIR)/prompt,$(DEMO_DIR)/lead64]
 
+# The demo corpus and the tiny backbone the demo targets below train on (cached after the first run).
+backbone: install
+	$(XGEN) data demo
+	$(XGEN) pretrain model=tiny
+
 # The paper's remedies (Table 11) beside the demo's methods, on the same corpus and backbone.
 REMEDIES_DIR := outputs/demo-remedies/$(shell date +%Y-%m-%d_%H-%M-%S)
 REMEDY_ARGS ?= $(DEMO_ARGS)  # mixing.rate: the paper's kappa = 0.01
 
-demo-remedies: install
-	@echo "== 1/8 demo corpus and tiny backbone (cached after the first run)"
-	$(XGEN) data demo
-	$(XGEN) pretrain model=tiny
-	@echo "== 2/8 LEAD-64"
+demo-remedies: backbone
+	@echo "== 1/7 LEAD-64"
 	$(XGEN) eval baseline=lead64 $(DEMO_ARGS) hydra.run.dir=$(REMEDIES_DIR)/lead64
-	@echo "== 3/8 PROMPT"
+	@echo "== 2/7 PROMPT"
 	$(XGEN) train method=prompt $(DEMO_ARGS) hydra.run.dir=$(REMEDIES_DIR)/prompt
-	@echo "== 4/8 PROMPT+MIX-UNSUP"
+	@echo "== 3/7 PROMPT+MIX-UNSUP"
 	$(XGEN) train method=prompt mixing=unsup $(REMEDY_ARGS) hydra.run.dir=$(REMEDIES_DIR)/prompt-mix
-	@echo "== 5/8 factorized prompts, stage 1: language and task sub-prompts on 7 tasks x 7 languages"
+	@echo "== 4/7 factorized prompts, stage 1: language and task sub-prompts on 7 tasks x 7 languages"
 	$(XGEN) pretrain objective=fp_prompts hydra.run.dir=$(REMEDIES_DIR)/fp-stage1
-	@echo "== 6/8 PROMPT+FP (stage 2)"
+	@echo "== 5/7 PROMPT+FP (stage 2)"
 	$(XGEN) train method=fp method.stage1=$(REMEDIES_DIR)/fp-stage1 $(DEMO_ARGS) hydra.run.dir=$(REMEDIES_DIR)/prompt-fp
-	@echo "== 7/8 MODEL"
+	@echo "== 6/7 MODEL"
 	$(XGEN) train method=model $(DEMO_ARGS) hydra.run.dir=$(REMEDIES_DIR)/model
-	@echo "== 8/8 MODEL+MIX-UNSUP"
+	@echo "== 7/7 MODEL+MIX-UNSUP"
 	$(XGEN) train method=model mixing=unsup $(REMEDY_ARGS) hydra.run.dir=$(REMEDIES_DIR)/model-mix
 	@echo "== results (selection: best checkpoint per language, as in the paper)"
 	$(XGEN) table runs=[$(REMEDIES_DIR)/prompt,$(REMEDIES_DIR)/prompt-mix,$(REMEDIES_DIR)/prompt-fp,$(REMEDIES_DIR)/model,$(REMEDIES_DIR)/model-mix,$(REMEDIES_DIR)/lead64]
@@ -61,19 +63,16 @@ demo-remedies: install
 BASELINES_DIR := outputs/demo-baselines/$(shell date +%Y-%m-%d_%H-%M-%S)
 BASELINE_ARGS ?= $(DEMO_ARGS) steps=200 eval_every=100
 
-demo-baselines: install
-	@echo "== 1/6 demo corpus and tiny backbone (cached after the first run)"
-	$(XGEN) data demo
-	$(XGEN) pretrain model=tiny
-	@echo "== 2/6 LEAD-64"
+demo-baselines: backbone
+	@echo "== 1/5 LEAD-64"
 	$(XGEN) eval baseline=lead64 $(DEMO_ARGS) hydra.run.dir=$(BASELINES_DIR)/lead64
-	@echo "== 3/6 PROMPT and MODEL (English only, zero-shot)"
+	@echo "== 2/5 PROMPT and MODEL (English only, zero-shot)"
 	$(XGEN) train -m method=prompt,model $(BASELINE_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/zero-shot
-	@echo "== 4/6 SUP (ru, th) and SUP-ALL"
+	@echo "== 3/5 SUP (ru, th) and SUP-ALL"
 	$(XGEN) train -m sweep=demo_fig4_supervised $(BASELINE_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/supervised
-	@echo "== 5/6 TRANS-TRAIN (ru, th; the demo translates itself exactly)"
+	@echo "== 4/5 TRANS-TRAIN (ru, th; the demo translates itself exactly)"
 	$(XGEN) train -m sweep=demo_fig4_trans_train $(BASELINE_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/trans-train
-	@echo "== 6/6 TRANS-TEST through the MODEL run"
+	@echo "== 5/5 TRANS-TEST through the MODEL run"
 	$(XGEN) eval -m sweep=demo_fig4_trans_test run=$(BASELINES_DIR)/zero-shot/method=model/seed=0 $(DEMO_ARGS) hydra.sweep.dir=$(BASELINES_DIR)/trans-test
 	@echo "== results (Figure 4's rows; selection: best checkpoint per language)"
 	$(XGEN) table runs=[$(BASELINES_DIR)] table=baselines

@@ -138,14 +138,14 @@ def step_flops(model, example: dict) -> int:
     return counter.get_total_flops()
 
 
-def compare(candidates: dict, rounds: int, steps: int) -> tuple[dict[str, float], dict[str, list[float]]]:
-    """Median step seconds per candidate, and every step's: interleaved round by round, the order
-    turned each round (whoever runs second finds the caches and allocator the first one warmed)."""
+def compare(candidates: dict, rounds: int, steps: int) -> dict[str, list[float]]:
+    """Every timed step's seconds per candidate: interleaved round by round, the order turned each
+    round (whoever runs second finds the caches and allocator the first one warmed)."""
     times: dict[str, list[float]] = {name: [] for name in candidates}
     for r in range(rounds):
         for name, run in list(candidates.items())[:: 1 if r % 2 == 0 else -1]:
             times[name] += run(steps)
-    return {name: median(values) for name, values in times.items()}, times
+    return times
 
 
 def run(quick: bool, out: Path) -> list[dict]:
@@ -179,24 +179,23 @@ def run(quick: bool, out: Path) -> list[dict]:
     theirs = peft.get_peft_model(copy.deepcopy(base), config)
     flops = step_flops(theirs, example)
     for precision in precisions:
-        seconds, every = compare({"xgen": XgenSteps(ours, example, precision, out),
-                                  "peft": PlainSteps(theirs, [p for p in theirs.parameters() if p.requires_grad],
-                                                     PROMPT_OPTIMIZER, example, precision)}, rounds, steps)
-        xgen_prompt[precision] = seconds["xgen"]
-        rows.append(_throughput(f"prompt tuning, {arch}", seconds, every, "peft", tokens, flops, rate[precision], precision,
+        every = compare({"xgen": XgenSteps(ours, example, precision, out),
+                         "peft": PlainSteps(theirs, [p for p in theirs.parameters() if p.requires_grad],
+                                            PROMPT_OPTIMIZER, example, precision)}, rounds, steps)
+        xgen_prompt[precision] = median(every["xgen"])
+        rows.append(_throughput(f"prompt tuning, {arch}", every, "peft", tokens, flops, rate[precision], precision,
                                 "PEFT PromptTuning (encoder prompt) in a plain PyTorch loop", inputs))
     del ours, theirs
 
     # 2. model tuning: xgen's ModelTuning vs plain HF.
     ours = model_method.build(copy.deepcopy(base), None, MODEL_OPTIMIZER)
     plain = copy.deepcopy(base)
-    del base  # 1.2 GB in fp32: three copies plus two sets of gradients would not fit a 16 GB machine
+    del base  # 0.7 GB in fp32: three copies plus two sets of gradients would crowd a 16 GB machine
     flops = step_flops(plain, example)
     for precision in precisions:
-        seconds, every = compare({"xgen": XgenSteps(ours, example, precision, out),
-                                  "hf": PlainSteps(plain, plain.parameters(), MODEL_OPTIMIZER, example, precision)},
-                                 rounds, steps)
-        rows.append(_throughput(f"model tuning, {arch}", seconds, every, "hf", tokens, flops, rate[precision], precision,
+        every = compare({"xgen": XgenSteps(ours, example, precision, out),
+                         "hf": PlainSteps(plain, plain.parameters(), MODEL_OPTIMIZER, example, precision)}, rounds, steps)
+        rows.append(_throughput(f"model tuning, {arch}", every, "hf", tokens, flops, rate[precision], precision,
                                 "MT5ForConditionalGeneration in a plain PyTorch loop", inputs))
     del ours, plain
 
@@ -215,6 +214,7 @@ def run(quick: bool, out: Path) -> list[dict]:
         before = out / f"peak-{method}-runtime"
         mb[method] = peak_rss_mb("bench.training", ["--peak", method, str(folder), str(before)])
         runtime[method] = int(before.read_text()) / 1024
+        before.unlink()
     for method in ("prompt", "prompt-bf16"):
         # Both processes also hold the same runtime (Python, torch, transformers, Lightning: RSS
         # before the backbone loads); ratio_above_runtime compares what each method adds to it.
@@ -229,7 +229,8 @@ def run(quick: bool, out: Path) -> list[dict]:
     return rows
 
 
-def _throughput(name, seconds, every, baseline, tokens, flops, rate, precision, baseline_name, inputs) -> dict:
+def _throughput(name, every, baseline, tokens, flops, rate, precision, baseline_name, inputs) -> dict:
+    seconds = {candidate: median(values) for candidate, values in every.items()}
     x, b = tokens / seconds["xgen"], tokens / seconds[baseline]
     mfu = {"xgen": flops / seconds["xgen"] / rate, baseline: flops / seconds[baseline] / rate}
     print(f"  {name} {precision}: xgen {x:.0f} tok/s, {baseline} {b:.0f} tok/s; MFU xgen {mfu['xgen']:.1%}",
