@@ -10,6 +10,7 @@ from pathlib import Path
 
 import hydra
 import pytest
+from fixtures.hub import publishers
 from hydra import compose, initialize_config_dir
 
 from xgen_cli.commands._app import CONF_DIR
@@ -121,17 +122,12 @@ def test_load_task_data_with_skip_reports_the_counts_for_summary_json(tmp_path):
 
 
 def _write_parquet(path, rows):
-    """One shard of the hub's parquet export: <config>/<split>/0000.parquet (dict fields become structs)."""
-    import datasets
+    """One shard of GEM/wiki_lingua's parquet export, its columns typed as published (tests/fixtures/hub)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    datasets.Dataset.from_list(rows).to_parquet(str(path))
-
-
-def _wikilingua_rows(lang, n, **extra):
-    return [{"gem_id": f"wl-{lang}-{i}", "source_aligned": {lang: f"Article {i}.", "en": f"Article EN {i}."},
-             "target_aligned": {lang: f"Résumé {i}.", "en": f"Summary EN {i}."}, "target": f"Summary EN {i}.", **extra}
-            for i in range(n)]
+    pq.write_table(pa.Table.from_pylist(rows, schema=publishers.WIKILINGUA_SCHEMA), path)
 
 
 def _hub_corpus(folder, *overrides):
@@ -143,38 +139,37 @@ def _hub_corpus(folder, *overrides):
 
 
 def test_wikilingua0_hub_loader_reads_the_parquet_export_layout(tmp_path):
-    """The shipped config's `datasets.load_dataset` call on a folder laid out as the hub's parquet export
-    (refs/convert/parquet: <lang>/<split>/NNNN.parquet): the article and summary come from
-    source_aligned[lang] / target_aligned[lang], never the English `target`; shards are read in order."""
-    rows = _wikilingua_rows("fr", 4)
-    _write_parquet(tmp_path / "fr" / "validation" / "0000.parquet", rows[:3])
-    _write_parquet(tmp_path / "fr" / "validation" / "0001.parquet", rows[3:])
-    _write_parquet(tmp_path / "fr" / "train" / "0000.parquet", _wikilingua_rows("fr", 2))
+    """The shipped config on GEM/wiki_lingua's export (<lang>/<split>/NNNN.parquet, flat source / target);
+    the layout cases and wrong guesses are tests/test_hub_layouts.py."""
+    publishers.wiki_lingua(tmp_path, langs=("fr",), n=4, shards=2, crosslingual=None)
     corpus = _hub_corpus(tmp_path)
     examples = corpus.examples("fr", "validation")
     assert [(e.id, e.article, e.summary) for e in examples] == [
-        (f"wl-fr-{i}", f"Article {i}.", f"Résumé {i}.") for i in range(4)]
+        (f"wikilingua_fr-validation-{i}", f"Article {i} en français.", f"Étape {i}.") for i in range(4)]
     assert all(e.lang == "fr" for e in examples)
-    assert corpus.unlabeled("fr") == ["Article 0.", "Article 1."]  # the training articles
+    assert corpus.unlabeled("fr") == [f"Article {i} en français." for i in range(4)]  # the training articles
 
 
 def test_wikilingua0_from_a_loading_script_fails_in_one_line_naming_the_parquet_export(tmp_path):
     script = tmp_path / "wiki_lingua" / "wiki_lingua.py"  # how GEM published it: <name>/<name>.py
     script.parent.mkdir()
     script.write_text("import datasets\n")
+    (script.parent / "fr" / "validation").mkdir(parents=True)  # the folder the pattern names, but no shards
     with pytest.raises(XgenError) as error:
         _hub_corpus(script.parent).examples("fr", "validation")
     message = str(error.value)
     assert "\n" not in message and "loading script" in message
     assert "data.corpus.revision=refs/convert/parquet" in message and "data.corpus.data_files=" in message
     # Files the pattern does not find: one line naming the keys to check.
+    (tmp_path / "empty" / "th" / "validation").mkdir(parents=True)
     with pytest.raises(XgenError, match=r"cannot load WikiLingua th/validation .*check the path, data.corpus.data_files"):
         _hub_corpus(tmp_path / "empty").examples("th", "validation")
 
 
 def test_wikilingua0_hub_rows_get_the_same_checks(tmp_path):
-    def row(i, summary):
-        return {"gem_id": f"wl-{i}", "source_aligned": {"fr": f"Article {i}."}, "target_aligned": {"fr": summary}}
+    def row(i, summary, lang="fr"):
+        return {"gem_id": f"wl-{i}", "gem_parent_id": f"wl-{i}", "source_language": lang, "target_language": lang,
+                "source": f"Article {i}.", "target": summary, "references": [summary]}
 
     _write_parquet(tmp_path / "fr" / "validation" / "0000.parquet", [row(0, "Résumé."), row(1, "  "), row(2, "Résumé.")])
     with pytest.raises(XgenError, match=r"fr/validation row 2: summary is empty or only whitespace: .*on_bad_line=skip"):
@@ -182,16 +177,16 @@ def test_wikilingua0_hub_rows_get_the_same_checks(tmp_path):
     corpus = _hub_corpus(tmp_path, "data.on_bad_line=skip")
     assert [e.id for e in corpus.examples("fr", "validation")] == ["wl-0", "wl-2"]
     assert corpus.skipped == {f"{tmp_path} fr/validation": 1}
-    # Asking the French rows for English: the aligned field has no "en" entry.
-    with pytest.raises(XgenError, match=r"en/validation row 1: has no source_aligned\[en\]: check data.corpus.article_field"):
+    # Asking the French rows for English: their source_language says fr.
+    with pytest.raises(XgenError, match=r"en/validation row 1: has source_language='fr', not 'en'"):
         _hub_corpus(tmp_path, "data.corpus.data_files='fr/{split}/*.parquet'").examples("en", "validation")
 
 
 def test_wikilingua0_local_dir_is_the_jsonl_form(tmp_path):
     _write(tmp_path / "th" / "validation.jsonl", [{"id": "t", "article": "บทความ", "summary": "สรุป"}])
     corpus = wikilingua0(local_dir=str(tmp_path), hub_path="GEM/wiki_lingua", revision="refs/convert/parquet",
-                         data_files="{lang}/{split}/*.parquet", article_field="source_aligned",
-                         summary_field="target_aligned", id_field="gem_id")
+                         data_files="{lang}/{split}/*.parquet", article_field="source",
+                         summary_field="target", id_field="gem_id")
     assert corpus.examples("th", "validation")[0].summary == "สรุป"
 
 

@@ -3,11 +3,11 @@ as the hub publishes them (mC4's JSON files, gigaword's parquet export)."""
 
 from __future__ import annotations
 
-import gzip
 import json
 
 import pytest
 from conftest import MICRO_RUN
+from fixtures.hub import publishers
 
 from xgen_cli.data.hub import HubPairs, HubText
 from xgen_cli.errors import XgenError
@@ -58,16 +58,8 @@ def test_intermediate_lm_then_main_in_one_run_directory(xgen, tmp_path):
 
 @pytest.fixture(scope="module")
 def gigaword_export(tmp_path_factory):
-    """A local folder laid out as the hub's parquet export of gigaword (default/<split>/0000.parquet)."""
-    import pandas as pd
-
-    root = tmp_path_factory.mktemp("gigaword")
-    for split, n in (("train", 24), ("validation", 6)):
-        (root / "default" / split).mkdir(parents=True)
-        pd.DataFrame({"document": [f"the city council approved budget number {i} on monday" for i in range(n)],
-                      "summary": [f"council approves budget {i}" for i in range(n)]}
-                     ).to_parquet(root / "default" / split / "0000.parquet")
-    return root
+    """A local folder laid out as the hub's parquet export of gigaword (tests/fixtures/hub/publishers.py)."""
+    return publishers.gigaword(tmp_path_factory.mktemp("gigaword"))
 
 
 def test_intermediate_gigaword_from_the_parquet_export_layout(xgen, tmp_path, gigaword_export):
@@ -87,13 +79,10 @@ def test_intermediate_source_that_cannot_load_is_one_line(xgen, tmp_path):
 
 
 def test_hub_text_reads_the_mc4_file_layout(tmp_path):
-    (tmp_path / "multilingual").mkdir()
-    with gzip.open(tmp_path / "multilingual" / "c4-ru.tfrecord-00000-of-00002.json.gz", "wt", encoding="utf-8") as f:
-        for i in range(5):
-            f.write(json.dumps({"text": f"Текст номер {i}.", "timestamp": "2020", "url": "u"}, ensure_ascii=False) + "\n")
+    publishers.c4_multilingual(tmp_path, langs=("ru",))  # allenai/c4's multilingual/ names (publishers.py)
     source = HubText(path=str(tmp_path), data_files="multilingual/c4-{lang}.tfrecord-00000-*.json.gz",
                      text_field="text", limit=3)
-    assert source.unlabeled("ru") == ["Текст номер 0.", "Текст номер 1.", "Текст номер 2."]
+    assert source.unlabeled("ru") == [f"Статья {i} по-русски. (c4-ru.tfrecord-00000-of-04096.json.gz)" for i in range(3)]
     with pytest.raises(XgenError, match="cannot load unlabeled th text"):
         source.unlabeled("th")
 

@@ -55,10 +55,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"xgen: unknown command {name!r}; choose one of: {', '.join(commands())} (xgen --help)", file=sys.stderr)
         sys.exit(2)
     module = importlib.import_module(f"xgen_cli.commands.{name}")
-    # `xgen data demo` reads as `xgen data data=demo`: a command may name the group a bare word picks.
-    group = getattr(module, "POSITIONAL_GROUP", None)
-    if group and len(argv) > 1 and "=" not in argv[1] and not argv[1].startswith("-"):
-        argv[1] = f"{group}={argv[1]}"
+    # `xgen data fetch` reads as `xgen data action=fetch` (a command's ACTIONS), and `xgen data demo`
+    # as `xgen data data=demo` (any other bare word picks an option of the command's POSITIONAL_GROUP).
+    if len(argv) > 1 and "=" not in argv[1] and not argv[1].startswith("-"):
+        group = getattr(module, "POSITIONAL_GROUP", None)
+        if argv[1] in getattr(module, "ACTIONS", ()):
+            argv[1] = f"action={argv[1]}"
+        elif group:
+            argv[1] = f"{group}={argv[1]}"
     argv[1:] = quote_folder_values(argv[1:])
     problems = override_problems(name, argv[1:])
     if problems:  # one line naming each unknown choice or key, instead of Hydra's multi-line report

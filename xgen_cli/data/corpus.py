@@ -1,4 +1,5 @@
-"""Corpora: where Examples come from. Each `data=<name>` config points its `_target_` at a builder here.
+"""Corpora: where Examples come from. Each `data=<name>` config points its `_target_` at a builder here
+(local files) or in data/hub_corpora.py (corpora read as their publishers ship them on the hub).
 
 Every corpus answers the same two questions: `examples(lang, split)` (labelled Examples, in a fixed
 order) and `unlabeled(lang)` (plain text, for pretraining and, later, mixing). The local-directory
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from xgen_cli.data.example import WIKILINGUA_LANGS, BadRow, Example, example_from_row, text_from_row
+from xgen_cli.data.example import BadRow, Example, example_from_row, text_from_row
 from xgen_cli.errors import XgenError
 
 SPLITS = ("train", "validation", "test")
@@ -266,71 +267,11 @@ def _source_hash(module) -> str:
     return digest.hexdigest()[:10]
 
 
-class HubWikiLingua(_Corpus):
-    """WikiLingua-0 through `datasets.load_dataset` (GEM's wiki_lingua), same language in and out.
+def wikilingua0(**kwargs):
+    """`data=wikilingua0`'s builder, kept here for callers of the old path; it lives in data/hub_corpora.py."""
+    from xgen_cli.data.hub_corpora import wikilingua0 as build
 
-    GEM published it as a loading script, which datasets 5 does not run: the rows come from data
-    files, by default the hub's parquet export (`data_files` per language and split; see hub.load_hub).
-    The same-language pair is `source_aligned[lang]` / `target_aligned[lang]`; the default `target`
-    is the ENGLISH summary, which is not this task (paper.md, The task).
-    Rows get the JSONL form's checks (types, empty fields, repeated ids); a row is "row N" of lang/split.
-    """
-
-    def __init__(self, path: str, revision: str | None, data_files: str, article_field: str,
-                 summary_field: str, id_field: str, on_bad_line: str = "error"):
-        super().__init__(on_bad_line)
-        self.path, self.revision, self.data_files = path, revision, data_files
-        self.article_field, self.summary_field, self.id_field = article_field, summary_field, id_field
-
-    def languages(self) -> list[str]:
-        """The 18 languages of WikiLingua-0 (paper.md): `mixing=unsup_all` mixes all of them."""
-        return list(WIKILINGUA_LANGS)
-
-    def location(self, lang: str, split: str) -> str:
-        return f"{self.path} {lang}/{split}"
-
-    def _load(self, lang: str, split: str):
-        from xgen_cli.data.hub import load_hub
-
-        # One data_files pattern per (lang, split) makes a single split, which datasets names "train".
-        return load_hub(self.path, self.data_files.format(lang=lang, split=split), "train", self.revision, False,
-                        f"WikiLingua {lang}/{split}", "data.corpus")
-
-    def _row(self, row: dict, index: int, lang: str) -> dict:
-        fields = {"id": row.get(self.id_field, index)}
-        for key, field in (("article", self.article_field), ("summary", self.summary_field)):
-            value = row.get(field)
-            if isinstance(value, dict):
-                value = value.get(lang)
-            if value is None:
-                raise BadRow(f"has no {field}[{lang}]", f"check data.corpus.{key}_field, or drop the row")
-            fields[key] = value
-        return fields
-
-    def examples(self, lang: str, split: str, limit: int | None = None) -> list[Example]:
-        rows = self._load(lang, split)
-        where = self.location(lang, split)
-
-        def locate(number: int) -> str:
-            return f"{where} row {number}"
-
-        def check(row: dict, number: int) -> Example:
-            return example_from_row(self._row(row, number - 1, lang), lang)
-
-        # Rows are read lazily up to `limit` good ones, so skipped rows do not shrink the set.
-        items = ((n, _checked(check, row, n)) for n, row in enumerate(rows, 1))
-        return self._keep_good(where, _unique_ids(items, locate), limit, locate)
-
-    def unlabeled(self, lang: str, limit: int | None = None) -> list[str]:
-        return [e.article for e in self.examples(lang, "train", limit)]
-
-
-def wikilingua0(local_dir: str | None, hub_path: str, revision: str | None, data_files: str,
-                article_field: str, summary_field: str, id_field: str, on_bad_line: str = "error"):
-    """`data=wikilingua0`: a local copy in the directory form if `local_dir` is set, else the hub."""
-    if local_dir:
-        return JsonlCorpus(Path(local_dir).expanduser(), on_bad_line, setting="data.corpus.local_dir")
-    return HubWikiLingua(hub_path, revision, data_files, article_field, summary_field, id_field, on_bad_line)
+    return build(**kwargs)
 
 
 # ---- Reading and checking what a command needs, every problem at once ----

@@ -73,6 +73,28 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     _fsync_dir(path.parent)
 
 
+def sha256_file(path: str | os.PathLike) -> str:
+    """The file's SHA-256, read in 16 MB blocks (a checkpoint may be tens of GB)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 24), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def publish_folder(work: str | os.PathLike, folder: str | os.PathLike) -> None:
+    """Rename a finished hidden work folder (from tempfile.mkdtemp, beside `folder`) into place, so the
+    folder appears whole or not at all, with the permissions mkdir would give it (mkdtemp's are
+    owner-only, and a cluster's other users read what was fetched)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(work, 0o777 & ~umask)
+    os.rename(work, folder)
+    _fsync_dir(Path(folder).parent)
+
+
 def remove_temp_files(directory: str | os.PathLike) -> list[Path]:
     """Delete the `.<name>.<random>.tmp` files that killed writers left under `directory`.
 

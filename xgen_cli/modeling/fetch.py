@@ -1,0 +1,143 @@
+"""`xgen model fetch`: a hub backbone copied into a folder of its own, for nodes without internet.
+
+The files come through huggingface_hub's own cache (`snapshot_download`), so a login node that
+fetched them once, or a cache shared over the cluster's file system, serves them again with
+`HF_HUB_OFFLINE=1`. Only what a run reads is taken: config.json, the tokenizer files (spiece.model,
+which SP-ROUGE tokenizes with, above all) and one weights format (safetensors where the repository
+has them, else pytorch_model*.bin; never also TF/Flax). The folder gets `xgen_fetch.json` (the hub
+id, the commit, each file's size and SHA-256), appears whole or not at all, and is never written into
+once it exists.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from xgen_cli.errors import XgenError
+from xgen_cli.runs.files import publish_folder, sha256_file
+
+MANIFEST = "xgen_fetch.json"
+CONFIG_FILES = ["config.json", "generation_config.json", "spiece.model", "tokenizer.json", "tokenizer_config.json",
+                "special_tokens_map.json"]
+SAFETENSORS = ["*.safetensors", "model.safetensors.index.json"]
+PYTORCH_BIN = ["pytorch_model*.bin", "pytorch_model.bin.index.json"]
+REQUIRED = ("config.json", "spiece.model")  # the model's shape, and SP-ROUGE's and the tokenizer's vocabulary
+
+
+def _matches(name: str, patterns: list[str]) -> bool:
+    return any(fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def weight_patterns(names: list[str], repo_id: str) -> list[str]:
+    """The one weights format to take from a repository listing `names`: safetensors if it has them."""
+    if any(_matches(n, SAFETENSORS[:1]) for n in names):
+        return SAFETENSORS
+    if any(_matches(n, PYTORCH_BIN[:1]) for n in names):
+        return PYTORCH_BIN
+    shown = ", ".join(sorted(names)[:12]) or "nothing"
+    raise XgenError(f"{repo_id} holds no PyTorch weights (*.safetensors or pytorch_model*.bin; it has: {shown}): "
+                    "check model.name_or_path")
+
+
+def offline_mode() -> bool:
+    """HF_HUB_OFFLINE as huggingface_hub reads it (1, true, yes, on)."""
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def _snapshot(repo_id: str, revision: str | None) -> Path:
+    """The repository's snapshot folder in huggingface_hub's cache, downloading what is missing."""
+    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub.errors import (
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    try:
+        names = HfApi().list_repo_files(repo_id, revision=revision)
+        patterns = CONFIG_FILES + weight_patterns(names, repo_id)
+    except (RepositoryNotFoundError, RevisionNotFoundError) as exc:  # before OSError: they are OSErrors too
+        raise XgenError(f"no repository {repo_id!r} at revision {revision!r} on the hub ({type(exc).__name__}): "
+                        "check model.name_or_path and fetch.revision") from None
+    except (OfflineModeIsEnabled, OSError) as exc:  # offline, or no connection: the cache may still hold it
+        print(f"[fetch] the hub is not reachable ({type(exc).__name__}): looking in the local cache",
+              file=sys.stderr, flush=True)
+        patterns = None
+    try:
+        return Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns,
+                                      local_files_only=patterns is None))
+    except (LocalEntryNotFoundError, OfflineModeIsEnabled, OSError) as exc:
+        why = "HF_HUB_OFFLINE=1 is set" if offline_mode() else f"the hub is not reachable ({type(exc).__name__})"
+        raise XgenError(f"cannot fetch {repo_id!r}: {why} and the local hub cache does not hold it: run xgen model "
+                        "fetch on a machine with internet (a cluster's login node), without HF_HUB_OFFLINE") from None
+
+
+
+def _place(source: Path, target: Path) -> None:
+    """A hard link to the cache's blob where the file system allows it (no second copy of XXL's 50 GB)."""
+    try:
+        os.link(source.resolve(), target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def check_target(folder: Path) -> None:
+    if (folder / MANIFEST).is_file():
+        raise XgenError(f"{folder} already holds a fetched backbone ({MANIFEST}): use it (model.name_or_path={folder}), "
+                        "or set fetch.folder=<a new folder>")
+    if folder.exists():
+        raise XgenError(f"{folder} already exists: set fetch.folder=<a new folder> (a fetch never writes into one)")
+
+
+def fetch_backbone(repo_id: str, folder: Path, revision: str | None = None) -> dict:
+    """Copy `repo_id`'s run files into `folder` with xgen_fetch.json; returns that manifest."""
+    folder = Path(folder).expanduser().absolute()
+    check_target(folder)
+    snapshot = _snapshot(repo_id, revision)
+    names = sorted(p.name for p in snapshot.iterdir() if p.is_file())
+    wanted = [n for n in names if _matches(n, CONFIG_FILES + weight_patterns(names, repo_id))]
+    missing = [n for n in REQUIRED if n not in wanted]
+    if missing:
+        raise XgenError(f"{repo_id} (snapshot {snapshot.name}) lacks {', '.join(missing)} (it has: {', '.join(names)}): "
+                        "xgen reads an mT5-family checkpoint with its SentencePiece model; check model.name_or_path")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    try:
+        files = {}
+        for name in wanted:
+            _place(snapshot / name, work / name)
+            files[name] = {"bytes": (work / name).stat().st_size, "sha256": sha256_file(work / name)}
+        _check_loads(work)
+        manifest = {"repo_id": repo_id, "revision": revision, "commit": snapshot.name,
+                    "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": files}
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        check_target(folder)
+        publish_folder(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _check_loads(folder: Path) -> None:
+    """The config and the tokenizer read back from the folder (the weights are read by the run)."""
+    from transformers import AutoConfig
+
+    from xgen_cli.modeling.backbone import load_tokenizer
+
+    try:
+        AutoConfig.from_pretrained(folder)
+    except (OSError, ValueError) as exc:
+        raise XgenError(f"the fetched config.json does not load ({exc}): check model.name_or_path") from None
+    if len(load_tokenizer(str(folder))) < 2:
+        raise XgenError(f"the fetched tokenizer in {folder} is empty: check the repository's spiece.model")
