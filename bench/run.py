@@ -3,7 +3,7 @@ results.md, the table as README shows it) and a printed table.
 
 python -m bench.run [--quick] [--only name,name] [--out DIR]
 --quick runs each benchmark on a minimal size (what tests/test_bench.py does); --only picks
-benchmarks by module name (training, eval_throughput, sp_rouge, cli_startup, table, threads,
+benchmarks by module name (training, eval_throughput, sp_rouge, postprocess, cli_startup, table, threads,
 data_memory). gpu_prompt_tuning.py and gpu_fsdp.py are not run here: they need a GPU (see their
 docstrings; bench/reference/ holds what they measured on an H200); nor is gpu_end_to_end.sh, the
 CLI's demo steps on a GPU (prepared, not yet run).
@@ -21,7 +21,7 @@ from pathlib import Path
 from bench.common import OUT, machine
 
 # Cheapest first, so a broken environment fails in seconds.
-BENCHMARKS = ("cli_startup", "sp_rouge", "table", "eval_throughput", "training", "threads", "data_memory")
+BENCHMARKS = ("cli_startup", "sp_rouge", "postprocess", "table", "eval_throughput", "training", "threads", "data_memory")
 
 
 def table(results: list[dict]) -> str:

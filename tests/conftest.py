@@ -11,16 +11,13 @@ from pathlib import Path
 
 import pytest
 
+# MICRO_MODEL: a backbone that builds in seconds through the real build path (SentencePiece on the demo
+# corpus, span corruption, prefix LM, save_pretrained), shrunk. One list for the tests and the
+# benchmarks, so the bench test reuses the session's cached build.
+from bench.common import MICRO_MODEL
+
 REPO = Path(__file__).resolve().parents[1]
 
-# A backbone small enough to build in seconds: the real build path (SentencePiece on the demo corpus,
-# span corruption, prefix LM, save_pretrained), shrunk.
-MICRO_MODEL = [
-    "model.build.architecture.d_model=64", "model.build.architecture.d_ff=128",
-    "model.build.architecture.num_layers=2", "model.build.architecture.num_decoder_layers=2",
-    "model.build.architecture.num_heads=2", "model.build.pretrain.span_corruption_steps=4",
-    "model.build.pretrain.prefix_lm_steps=2", "model.build.sample.max_texts=200", "model.build.vocab_size=1000",
-]
 # A run of a few steps on a small slice of the demo corpus.
 MICRO_RUN = MICRO_MODEL + [
     "steps=4", "eval_every=2", "batch_size=8", "data.eval_examples=6", "max_new_tokens=12",

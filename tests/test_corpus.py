@@ -14,7 +14,8 @@ from fixtures.hub import publishers
 from hydra import compose, initialize_config_dir
 
 from xgen_cli.commands._app import CONF_DIR
-from xgen_cli.data.corpus import JsonlCorpus, load_task_data, wikilingua0
+from xgen_cli.data.corpus import JsonlCorpus, load_task_data
+from xgen_cli.data.hub_corpora import wikilingua0
 from xgen_cli.errors import XgenError
 
 

@@ -1,6 +1,5 @@
 """Removing repeated substrings at the end of a prediction (paper.md, "Post-processing")."""
 
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -97,16 +96,15 @@ def test_cases(text, expected):
     assert remove_repeated_suffix(text) == expected
 
 
-def test_long_degenerate_output_is_fast():
+def test_long_degenerate_output():
+    # Their speed (linear in the length: every unit length qualifies in "a a a ...") is bench/postprocess.py's.
     loop = "Fold the paper in half. " * 300 + "Fold the"
-    start = time.perf_counter()
     assert remove_repeated_suffix("Intro. " + loop) == "Intro. Fold the paper in half."
     assert remove_repeated_suffix(" ".join(map(str, range(2000)))) == " ".join(map(str, range(2000)))
     # every unit length qualifies here: the per-unit work must be O(1), not O(unit)
     assert remove_repeated_suffix("a " * 3000) == "a"
     assert remove_repeated_suffix("x" + "a" * 50000) == "x" + "a" * 50000
     assert remove_repeated_suffix("x" + "ab" * 25000 + "a") == "xab"
-    assert time.perf_counter() - start < 2.0
 
 
 _texts = st.lists(

@@ -6,7 +6,7 @@ import pytest
 from run_folders import baseline_identity, identity, write_run
 
 from xgen_cli.errors import XgenError
-from xgen_cli.runs.figures import FIGURES, plot
+from xgen_cli.runs.figures import FIGURES, fig8, plot
 from xgen_cli.runs.frame import load_runs
 
 LANGS = ("en", "fr", "ru", "vi", "th")
@@ -51,8 +51,13 @@ def test_fig8_clusters_learned_prompts(tmp_path):
         prompt = family["a" if k < 2 else "b"] + 0.1 * torch.randn(1, 16, generator=generator)
         (run / "checkpoints").mkdir()
         torch.save({"state_dict": {"prompt.parts.task": prompt}}, run / "checkpoints" / "last.ckpt")
-    paths = plot("fig8", load_runs([tmp_path]), tmp_path / "figures")
-    assert all(p.stat().st_size > 1000 for p in paths)
+    runs = load_runs([tmp_path])
+    paths = plot("fig8", runs, tmp_path / "figures")
+    assert [p.suffix for p in paths] == [".png", ".pdf"]
+    # The heatmap's rows follow the clustering: each family's two prompts side by side.
+    order = [label.get_text() for label in fig8(runs).axes[1].get_yticklabels()]
+    assert sorted(order) == ["LO", "RU", "TH", "UK"]
+    assert {frozenset(order[:2]), frozenset(order[2:])} == {frozenset({"RU", "UK"}), frozenset({"TH", "LO"})}
 
 
 def test_figure_errors_name_what_is_missing(sweep, tmp_path):

@@ -179,13 +179,19 @@ def test_uniform_init_scale(tiny):
     assert rows.abs().max() <= 0.5 and rows.abs().max() > 0.25
 
 
-def test_text_init_repeats_the_text_embeddings(tiny):
-    class FakeTokenizer:
-        def __call__(self, text, add_special_tokens):
-            assert not add_special_tokens
-            return type("Enc", (), {"input_ids": [7, 8]})()
+def test_text_init_repeats_the_text_embeddings(tiny, tmp_path):
+    sentencepiece = pytest.importorskip("sentencepiece")
+    from transformers import T5Tokenizer
 
-    module = prompt_method.build(copy.deepcopy(tiny), FakeTokenizer(), {"lr": 0.3}, prompt_length=LENGTH,
+    text = ["summarize the article", "write a short summary of the text", "the steps of the guide"] * 30
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(text), model_prefix=str(tmp_path / "spiece"), vocab_size=TINY["vocab_size"] - 100,
+        pad_id=0, eos_id=1, unk_id=2, bos_id=-1, hard_vocab_limit=False, minloglevel=2)
+    tokenizer = T5Tokenizer.from_pretrained(str(tmp_path))
+    ids = tokenizer("summarize", add_special_tokens=False).input_ids
+    assert 1 < len(ids) < LENGTH and tokenizer.eos_token_id not in ids  # repeated, without </s>
+    module = prompt_method.build(copy.deepcopy(tiny), tokenizer, {"lr": 0.3}, prompt_length=LENGTH,
                                  init="text", init_text="summarize")
     table = module.backbone.get_input_embeddings().weight
-    torch.testing.assert_close(module.prompt.parts["task"], table[[7, 8, 7, 8, 7]], rtol=0, atol=0)
+    repeated = (ids * LENGTH)[:LENGTH]
+    torch.testing.assert_close(module.prompt.parts["task"], table[repeated], rtol=0, atol=0)

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -281,11 +282,25 @@ def test_check_target_names_what_is_wrong(tmp_path):
     assert RunDir(tmp_path / "hydra-only").check_target() is False
 
 
-def test_git_sha_outside_git(tmp_path):
-    # Must not fail (or pick up another repository's commit) when xgen is not a git checkout.
+def test_git_sha_is_the_checkouts_head_and_none_elsewhere(monkeypatch):
     from xgen_cli.runs import run_dir
 
-    assert run_dir._git_sha() is None or len(run_dir._git_sha()) == 40
+    source_root = Path(run_dir.__file__).resolve().parents[2]
+    head = subprocess.run(["git", "-C", str(source_root), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if head.returncode == 0:  # a checkout (CI clones one): its HEAD
+        assert run_dir._git_sha() == head.stdout.strip()
+
+    def elsewhere(args, **kwargs):  # installed inside another repository: that one's toplevel and commit
+        return subprocess.CompletedProcess(args, 0, stdout=f"/somewhere/else\n{'a' * 40}\n", stderr="")
+
+    monkeypatch.setattr(run_dir.subprocess, "run", elsewhere)
+    assert run_dir._git_sha() is None
+
+    def no_git(args, **kwargs):
+        raise FileNotFoundError("git")
+
+    monkeypatch.setattr(run_dir.subprocess, "run", no_git)
+    assert run_dir._git_sha() is None
 
 
 def test_load_run_on_wrong_dir(tmp_path):

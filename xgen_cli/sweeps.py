@@ -48,8 +48,7 @@ class SweepFolders:
     def setup(self, *, hydra_context, task_function, config) -> None:
         """Hydra's, which builds the launcher: an XgenError from a launcher's resolver (e.g.
         trainer.devices=-1 under hydra/launcher=slurm) is reported in one line, not as a traceback."""
-        from xgen_cli.commands._app import report
-        from xgen_cli.errors import XgenError
+        from xgen_cli.errors import XgenError, report
 
         try:
             super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
@@ -62,8 +61,7 @@ class SweepFolders:
             report(config.hydra.job.name, cause)
 
     def sweep(self, arguments: list[str]):
-        from xgen_cli.commands._app import report
-        from xgen_cli.errors import XgenError
+        from xgen_cli.errors import XgenError, report
 
         name = self.config.hydra.job.name
         try:
@@ -115,8 +113,8 @@ class SweepFolders:
         another config, or one that cannot continue there (RunDir.check_target)."""
         from hydra.core.hydra_config import HydraConfig
 
-        from xgen_cli.commands._app import config_differences, first_few
         from xgen_cli.errors import XgenError
+        from xgen_cli.runs.config_diff import config_differences, first_few
         from xgen_cli.runs.run_dir import RunDir
 
         config = self.hydra_context.config_loader.load_sweep_config(self.config, list(job))

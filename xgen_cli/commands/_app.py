@@ -7,15 +7,15 @@ import functools
 import secrets
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import hydra
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from xgen_cli import launchers
-from xgen_cli.errors import XgenError
+from xgen_cli.errors import XgenError, report
 from xgen_cli.overrides import groups_help, quote_value
+from xgen_cli.runs.config_diff import config_differences, first_few
 from xgen_cli.sweeps import sweep_subdir
 from xgen_cli.threads import apply_thread_budget, processes_sharing_cores
 
@@ -39,15 +39,6 @@ OmegaConf.register_new_resolver("slurm_gpus_per_node", launchers.gpus_per_node, 
 # `${command_groups:<command>}` in a command's hydra.help.template: only the groups it composes (Hydra's
 # $APP_CONFIG_GROUPS lists every folder of conf/, most of which that command ignores).
 OmegaConf.register_new_resolver("command_groups", groups_help, replace=True)
-
-# Config keys a resumed run may change: where built backbones are cached, and resume= itself.
-RESUME_MAY_DIFFER = ("cache_dir", "resume")
-
-
-def report(command: str, exc: XgenError) -> NoReturn:
-    print(f"xgen {command}: error: {exc}", file=sys.stderr)
-    sys.exit(2)
-
 
 def xgen_app(config_name: str):
     """`@hydra.main` on conf/<config_name>.yaml, printing an XgenError as one line with exit 2, and
@@ -94,33 +85,6 @@ def expand_resume(argv: list[str]) -> list[str]:
         raise XgenError("resume=<dir> continues the run in its own folder: drop hydra.run.dir=")
     overrides = [o for o in OmegaConf.to_container(OmegaConf.load(saved)) if not o.startswith("resume=")]
     return [argv[0], *overrides, *argv[1:], f"hydra.run.dir={quote_value(str(folder))}"]
-
-
-def _flat(node, prefix: str = "") -> dict:
-    if isinstance(node, dict):
-        out = {}
-        for key, value in node.items():
-            out.update(_flat(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: node}
-
-
-# Keys a later xgen added, each with the value that behaves as before it existed: an unfinished run
-# saved without them still resumes, and a sweep still recognises its finished jobs.
-ADDED_KEYS = {"translate.name": "none", "train_lang_weights": "proportional", "trainer.threads": None,
-              "method.frozen_dtype": "float32"}
-
-
-def config_differences(saved: dict, new: dict) -> list[str]:
-    """`key: old -> new` for every key whose (unresolved) value differs, RESUME_MAY_DIFFER aside."""
-    a, b = _flat(saved), _flat(new)
-    keys = sorted(k for k in a.keys() | b.keys() if k.split(".")[0] not in RESUME_MAY_DIFFER
-                  and not (k not in a and k in ADDED_KEYS and b[k] == ADDED_KEYS[k]))
-    return [f"{k}: {a.get(k, '(absent)')} -> {b.get(k, '(absent)')}" for k in keys if a.get(k) != b.get(k)]
-
-
-def first_few(differences: list[str], n: int = 5) -> str:
-    return "; ".join(differences[:n]) + (f"; and {len(differences) - n} more" if len(differences) > n else "")
 
 
 class RunFolderGate(Callback):

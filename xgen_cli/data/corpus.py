@@ -267,13 +267,6 @@ def _source_hash(module) -> str:
     return digest.hexdigest()[:10]
 
 
-def wikilingua0(**kwargs):
-    """`data=wikilingua0`'s builder, kept here for callers of the old path; it lives in data/hub_corpora.py."""
-    from xgen_cli.data.hub_corpora import wikilingua0 as build
-
-    return build(**kwargs)
-
-
 # ---- Reading and checking what a command needs, every problem at once ----
 
 class TaskData(NamedTuple):
