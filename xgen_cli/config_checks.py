@@ -21,8 +21,16 @@ def _get(cfg: DictConfig, key: str):
 
 
 def model_problems(cfg: DictConfig) -> list[str]:
-    if _get(cfg, "model.name_or_path") is None and _get(cfg, "model.build") is None:
+    name_or_path = _get(cfg, "model.name_or_path")
+    if name_or_path is None and _get(cfg, "model.build") is None:
         return ["model.name_or_path is null and the model has no build recipe: set model.name_or_path=<hub id or folder>"]
+    if name_or_path is not None and not Path(str(name_or_path)).expanduser().exists():
+        # A hub id on a node without internet: refused before a run folder is made, not at the model load.
+        from xgen_cli.modeling.fetch import cached_on_this_machine, offline_fix
+
+        fix = offline_fix(str(name_or_path))
+        if fix and not cached_on_this_machine(str(name_or_path)):
+            return [fix]
     return []
 
 

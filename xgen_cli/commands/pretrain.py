@@ -21,12 +21,12 @@ import sys
 from omegaconf import DictConfig, OmegaConf
 
 from xgen_cli.commands._app import output_dir, xgen_app
-from xgen_cli.config_checks import check, trainer_problems
+from xgen_cli.config_checks import check, model_problems, trainer_problems
 
 
 @xgen_app("pretrain")
 def main(cfg: DictConfig) -> None:
-    check(trainer_problems(cfg))
+    check(model_problems(cfg) + trainer_problems(cfg))
     container = OmegaConf.to_container(cfg, resolve=True)
     if cfg.objective.name == "fp_prompts":
         fp_prompts(cfg, container)

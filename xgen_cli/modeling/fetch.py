@@ -53,6 +53,39 @@ def offline_mode() -> bool:
     return bool(constants.HF_HUB_OFFLINE)
 
 
+def model_choice(name_or_path: str) -> str | None:
+    """The `model=` choice whose config names this hub id (conf/model/*.yaml), if one does."""
+    from omegaconf import OmegaConf
+
+    from xgen_cli.overrides import CONF_DIR
+
+    for path in sorted((CONF_DIR / "model").glob("*.yaml")):
+        if OmegaConf.load(path).get("name_or_path") == name_or_path:
+            return path.stem
+    return None
+
+
+def cached_on_this_machine(repo_id: str) -> bool:
+    """Whether huggingface_hub's cache holds the repository's config.json (what from_pretrained reads first)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except ValueError:  # not a valid repo id: the loader says so
+        return False
+
+
+def offline_fix(name_or_path: str) -> str | None:
+    """What to do about a hub id that could not be loaded while the hub is off (HF_HUB_OFFLINE), or None
+    when the hub is on (then the loader's own reason stands)."""
+    if not offline_mode():
+        return None
+    choice = model_choice(name_or_path)
+    model = f"model={choice}" if choice else f"model=<choice> model.name_or_path={name_or_path}"
+    return (f"{name_or_path!r} is not in the local hub cache and HF_HUB_OFFLINE is set: on a machine with internet "
+            f"run xgen model fetch {model}, then give its folder here as model.name_or_path=<folder>")
+
+
 def _snapshot(repo_id: str, revision: str | None) -> Path:
     """The repository's snapshot folder in huggingface_hub's cache, downloading what is missing."""
     from huggingface_hub import HfApi, snapshot_download
