@@ -53,6 +53,7 @@ TABLE11_MD = """\
 
 selection: target = best checkpoint per target language, on its own SP-ROUGE (paper)
 values x100; a cell is the mean over seeds ± their sample std; - = not evaluated
+SP-RG counts the pieces of each run's own backbone's SentencePiece model (mT5)
 
 | size | method | remedy    | L   |       EN SP-RG | EN LID_EN |       RU SP-RG |     RU LID_EN |      RU LID_XX |       TH SP-RG |     TH LID_EN |      TH LID_XX |
 |:-----|:-------|:----------|:----|---------------:|----------:|---------------:|--------------:|---------------:|---------------:|--------------:|---------------:|
@@ -75,6 +76,7 @@ TABLE11_LATEX = """\
 % table11: remedies for catastrophic forgetting per size (paper Table 11)
 % selection: target = best checkpoint per target language, on its own SP-ROUGE (paper)
 % values x100; a cell is the mean over seeds ± their sample std; - = not evaluated
+% SP-RG counts the pieces of each run's own backbone's SentencePiece model (mT5)
 \\begin{table}[t]
 \\centering
 \\small
@@ -89,7 +91,7 @@ BASE & PROMPT &  & 100 & 30.5$_{0.7}$ & 2.0$_{0.0}$ & 14.5$_{0.7}$ & 5.0$_{0.0}$
  & MODEL &  & - & \\textbf{33.2}$_{0.3}$ & 2.0$_{0.0}$ & 15.4$_{0.3}$ & 30.0$_{0.0}$ & 42.0$_{2.8}$ & 18.0$_{0.7}$\\S{} & 60.0$_{0.0}$\\S{} & 20.0$_{0.0}$\\S{} \\\\
 \\bottomrule
 \\end{tabular}
-\\caption{table11: remedies for catastrophic forgetting per size (paper Table 11). selection: target = best checkpoint per target language, on its own SP-ROUGE (paper). values x100; a cell is the mean over seeds $\\pm$ their sample std; - = not evaluated. significance not tested for 6 SP-RG cell(s): no predictions file at the selected step (6). (n=k): the mean of k seeds, where the table's other cells have 2; missing runs are listed below or were not given. \\S{}: a run in this cell made degenerate predictions (distinct $<$ 50\\% or empty $>$ 20\\%): cld3 gives confident labels to junk, so LID and ASCII mean little here. bold: the best value of its column within each size (LID\\_EN: the lowest, except in the EN column); degenerate cells never count as best.}
+\\caption{table11: remedies for catastrophic forgetting per size (paper Table 11). selection: target = best checkpoint per target language, on its own SP-ROUGE (paper). values x100; a cell is the mean over seeds $\\pm$ their sample std; - = not evaluated. SP-RG counts the pieces of each run's own backbone's SentencePiece model (mT5). significance not tested for 6 SP-RG cell(s): no predictions file at the selected step (6). (n=k): the mean of k seeds, where the table's other cells have 2; missing runs are listed below or were not given. \\S{}: a run in this cell made degenerate predictions (distinct $<$ 50\\% or empty $>$ 20\\%): cld3 gives confident labels to junk, so LID and ASCII mean little here. bold: the best value of its column within each size (LID\\_EN: the lowest, except in the EN column); degenerate cells never count as best.}
 \\end{table}
 % not finished, not in the table (1 run(s)):
 %   <root>/mix-s1: crashed (RuntimeError: CUDA error: an illegal memory access; host node7, pid 4242)
@@ -101,6 +103,7 @@ TABLE8_MD = """\
 
 selection: target = best checkpoint per target language, on its own SP-ROUGE (paper)
 values x100; a cell is the mean over seeds ± their sample std; - = not evaluated
+SP-RG counts the pieces of each run's own backbone's SentencePiece model (mT5)
 
 | size | method |       EN SP-RG |       RU SP-RG |    TH SP-RG |
 |:-----|:-------|---------------:|---------------:|------------:|
@@ -283,3 +286,11 @@ def test_table_command_imports_no_torch(tmp_path):
             "try: main()\nexcept SystemExit: pass\nprint('TORCH' if 'torch' in sys.modules else 'NO-TORCH')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "43.4 ± 0.4" in out.stdout and out.stdout.strip().endswith("NO-TORCH")
+
+
+def test_tables_say_whose_pieces_sp_rouge_counted():
+    from xgen_cli.runs.summary import sp_rouge_note
+
+    assert sp_rouge_note(["small", "mt0_xxl"]).endswith("(mT5)")  # mT0 keeps mT5's vocabulary
+    mixed = sp_rouge_note(["small", "umt5_small", None])
+    assert "(mT5, umT5)" in mixed and "not comparable" in mixed

@@ -39,7 +39,7 @@ from xgen_cli.runs.grid import (
     sort_key,
 )
 from xgen_cli.runs.significance import PairedTest, Untestable, describe
-from xgen_cli.runs.summary import SELECTIONS
+from xgen_cli.runs.summary import SELECTIONS, sp_rouge_note
 from xgen_cli.runs.table import SELECTION_RULES
 
 TABLES = ("table8", "table10", "table11", "baselines", "pivot")
@@ -89,6 +89,7 @@ def build(kind: str, runs: Runs, options: Options, test: PairedTest | None = Non
         f"{kind}: " + _TITLES[kind].format(metrics=", ".join(metrics), rows=", ".join(rows), cols=", ".join(cols)),
         "selection: " + SELECTION_RULES[options.selection].format(source=runs.source_lang.upper()),
         "values x100; a cell is the mean over seeds ± their sample std; - = not evaluated",
+        sp_rouge_note(kept["size"].unique() if "size" in kept else []),
     ]
     if test is not None:
         _test_significance(table, kind, options, test)

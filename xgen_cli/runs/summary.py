@@ -107,3 +107,23 @@ def build_summary(
         "split": split,
         "notes": notes,
     }
+
+
+def vocabulary(model_choice: str | None) -> str:
+    """The SentencePiece vocabulary a `model=` choice tokenizes with: mT0 shares mT5's, umT5 has its
+    own, `tiny` is built on the run's corpus."""
+    choice = str(model_choice or "")
+    if choice.startswith("umt5"):
+        return "umT5"
+    if choice == "tiny":
+        return "tiny (built on its corpus)"
+    return "mT5"
+
+
+def sp_rouge_note(model_choices) -> str:
+    """The table line saying whose pieces SP-ROUGE counted (each run's own backbone's spiece.model)."""
+    vocabularies = sorted({vocabulary(c) for c in model_choices if c})
+    if not vocabularies:
+        return "SP-RG counts the pieces of each run's own backbone's SentencePiece model"
+    warn = "; scores of different vocabularies are not comparable" if len(vocabularies) > 1 else ""
+    return f"SP-RG counts the pieces of each run's own backbone's SentencePiece model ({', '.join(vocabularies)}){warn}"

@@ -23,7 +23,7 @@ from collections import Counter
 
 from xgen_cli.errors import XgenError
 from xgen_cli.runs.run_dir import RunDir
-from xgen_cli.runs.summary import METRIC_KEYS, SELECTIONS
+from xgen_cli.runs.summary import METRIC_KEYS, SELECTIONS, sp_rouge_note
 
 MAX_WIDTH = 120
 
@@ -105,6 +105,7 @@ def format_language_table(
         "values x100"
         + ("; LID_XX = confidence in the target language" if "lid_target" in metrics else "")
         + "; - = not evaluated",
+        sp_rouge_note(s.get("identity", {}).get("model") for s in summaries.values()),
     ]
     name_w = max([len(name) for name in summaries] + [len(_LABELS[m]) for m in metrics] + [4])
     for metric in metrics:
