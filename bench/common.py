@@ -106,3 +106,21 @@ def micro_backbone() -> Path:
     if not folder.is_dir():
         xgen("pretrain", "model=tiny", *MICRO_MODEL, "hydra.run.dir=" + str(OUT / "runs" / "pretrain-micro"))
     return folder
+
+
+# The published shapes (config.json of google/mt5-small and google/mt5-base): gated-GELU, an output
+# layer of its own (tie_word_embeddings false; mt5-small is about 300M parameters, 172M if tied).
+MT5_SMALL = dict(vocab_size=250112, d_model=512, d_kv=64, d_ff=1024, num_layers=8, num_decoder_layers=8, num_heads=6)
+MT5_BASE = dict(vocab_size=250112, d_model=768, d_kv=64, d_ff=2048, num_layers=12, num_decoder_layers=12, num_heads=12)
+
+
+def mt5_architecture(shape: dict, seed: int = 0):
+    """A randomly initialised MT5ForConditionalGeneration of `shape`, untied as published (transformers 5's
+    MT5Config would tie it: xgen_cli.modeling.backbone.new_untied)."""
+    from transformers import MT5Config
+
+    from xgen_cli.modeling.backbone import new_untied
+
+    config = MT5Config(**shape, feed_forward_proj="gated-gelu", decoder_start_token_id=0, pad_token_id=0,
+                       eos_token_id=1)
+    return new_untied(config, seed)

@@ -19,7 +19,8 @@ import copy
 import json
 import time
 
-from bench.gpu_prompt_tuning import MT5_BASE, OPTIMIZER, QUICK, command_line, sync
+from bench.common import MT5_BASE, mt5_architecture
+from bench.gpu_prompt_tuning import OPTIMIZER, QUICK, command_line, sync
 
 # conf/method/model.yaml's optimizer (the paper: Adafactor at a constant 0.001).
 MODEL_OPTIMIZER = dict(lr=1e-3, scale_parameter=False, relative_step=False, warmup_init=False)
@@ -29,7 +30,6 @@ SIZES = {"full": (8, 512, 128, 100, 12), "quick": (2, 16, 8, 4, 3)}  # batch, in
 def main() -> None:
     import lightning as L
     import torch
-    from transformers import MT5Config, MT5ForConditionalGeneration
 
     from xgen_cli.data.batching import TrainData
     from xgen_cli.data.tasks import TaggedPair
@@ -40,9 +40,8 @@ def main() -> None:
 
     quick, out, device = command_line("the plain arm alone, a toy size, on the CPU")
     BATCH, INPUT_TOKENS, TARGET_TOKENS, PROMPT_LENGTH, STEPS = SIZES["quick" if quick else "full"]
-    torch.manual_seed(0)
-    config = MT5Config(**(QUICK if quick else MT5_BASE), decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
-    base = MT5ForConditionalGeneration(config)
+    base = mt5_architecture(QUICK if quick else MT5_BASE, seed=0)  # untied, as google/mt5-base
+    config = base.config
     g = torch.Generator().manual_seed(0)
     draws = [TaggedPair(torch.randint(3, config.vocab_size, (INPUT_TOKENS,), generator=g).tolist(),
                         torch.randint(3, config.vocab_size, (TARGET_TOKENS,), generator=g).tolist(), "summarize", "en")

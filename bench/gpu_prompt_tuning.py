@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-MT5_BASE = dict(vocab_size=250112, d_model=768, d_kv=64, d_ff=2048, num_layers=12, num_decoder_layers=12,
-                num_heads=12, feed_forward_proj="gated-gelu", tie_word_embeddings=False)
+from bench.common import MT5_BASE, mt5_architecture
+
 QUICK = dict(MT5_BASE, vocab_size=1000, d_model=64, d_kv=16, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=2)
 SIZES = {"full": (32, 512, 128, 100, 3, 10, 3), "quick": (2, 16, 8, 4, 1, 1, 1)}
 # batch, input tokens, target tokens, prompt length, warm-up steps, timed steps, rounds
@@ -71,7 +71,6 @@ def main() -> None:
     import peft
     import torch
     from torch.utils.flop_counter import FlopCounterMode
-    from transformers import MT5Config, MT5ForConditionalGeneration
     from transformers.optimization import Adafactor
 
     from xgen_cli.data.batching import TrainData
@@ -82,9 +81,8 @@ def main() -> None:
     quick, out, device = command_line("a toy size, on the CPU without a GPU")
     BATCH, INPUT_TOKENS, TARGET_TOKENS, PROMPT_LENGTH, WARMUP, STEPS, ROUNDS = SIZES["quick" if quick else "full"]
     rate = matmul_rate(device, 8192 if device == "cuda" else 256)
-    torch.manual_seed(0)
-    config = MT5Config(**(QUICK if quick else MT5_BASE), decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
-    base = MT5ForConditionalGeneration(config)
+    base = mt5_architecture(QUICK if quick else MT5_BASE, seed=0)  # untied, as google/mt5-base
+    config = base.config
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(3, config.vocab_size, (BATCH, INPUT_TOKENS), generator=g)
     labels = torch.randint(3, config.vocab_size, (BATCH, TARGET_TOKENS), generator=g)

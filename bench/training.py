@@ -17,11 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import entry, median, peak_rss_mb
+from bench.common import MT5_SMALL, entry, median, mt5_architecture, peak_rss_mb
 
-# mT5-small (google/mt5-small's config.json); QUICK: the same code on a toy size.
-MT5_SMALL = dict(vocab_size=250112, d_model=512, d_kv=64, d_ff=1024, num_layers=8, num_decoder_layers=8,
-                 num_heads=6, feed_forward_proj="gated-gelu", tie_word_embeddings=False)
+# mT5-small (google/mt5-small's config.json, untied); QUICK: the same code on a toy size.
 QUICK = dict(MT5_SMALL, vocab_size=1000, d_model=64, d_kv=16, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=2)
 BATCH, INPUT_TOKENS, TARGET_TOKENS, PROMPT_LENGTH = 2, 96, 24, 100
 ROUNDS, STEPS = 2, 2  # per round and candidate: one untimed warm-up step, then STEPS timed (medians of 4)
@@ -35,12 +33,7 @@ PEAK_METHODS = ("prompt", "prompt-bf16", "model")  # prompt-bf16: method.frozen_
 
 
 def backbone(quick: bool):
-    import torch
-    from transformers import MT5Config, MT5ForConditionalGeneration
-
-    torch.manual_seed(0)
-    config = MT5Config(**(QUICK if quick else MT5_SMALL), decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
-    return MT5ForConditionalGeneration(config)
+    return mt5_architecture(QUICK if quick else MT5_SMALL, seed=0)
 
 
 def batch(vocab: int) -> dict:
@@ -161,13 +154,14 @@ def run(quick: bool, out: Path) -> list[dict]:
     rate = {"32-true": matmul_rate(torch.float32), "bf16-mixed": matmul_rate(torch.bfloat16)}
     base = backbone(quick)
     # Saved once for the peak-memory processes (3.), which load it as `xgen train` loads a backbone.
-    folder = out / "cache" / ("mt5-small-random" if not quick else "mt5-toy-random")
+    folder = out / "cache" / ("mt5-small-untied-random" if not quick else "mt5-toy-untied-random")  # not an older tied save
     if not (folder / "config.json").is_file():
         base.save_pretrained(folder)
     example = batch(base.config.vocab_size)
     tokens = BATCH * (INPUT_TOKENS + TARGET_TOKENS)
     arch = "mT5-small architecture" if not quick else "toy MT5"
-    inputs = {"architecture": "mt5-small config, random weights" if not quick else QUICK, "batch": BATCH,
+    inputs = {"architecture": "mt5-small config (untied), random weights" if not quick else QUICK,
+              "parameters": sum(p.numel() for p in base.parameters()), "batch": BATCH,
               "input_tokens": INPUT_TOKENS, "target_tokens": TARGET_TOKENS, "rounds": rounds, "steps_per_round": steps,
               "matmul_gflops": {p: round(r / 1e9, 1) for p, r in rate.items()}}
     rows, xgen_prompt = [], {}

@@ -45,7 +45,9 @@ def test_train_composes_for_every_model_and_method(model, method):
     assert train_problems(cfg) == []
     resolved = OmegaConf.to_container(cfg.model, resolve=True)
     if model != "tiny":
-        assert resolved["name_or_path"] == f"google/mt5-{model}"
+        family, _, size = model.rpartition("_")  # small, umt5_small, mt0_small
+        publisher = {"": "google/mt5", "umt5": "google/umt5", "mt0": "bigscience/mt0"}[family]
+        assert resolved["name_or_path"] == f"{publisher}-{size}"
         assert cfg.steps == 100000 and cfg.eval_every == 5000  # the paper's schedule
 
 

@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from conftest import MICRO_MODEL
+from conftest import MICRO_MODEL, REPO
 from multiscript_corpus import write_corpus
 
 from xgen_cli.data.corpus import jsonl
@@ -98,4 +98,6 @@ def test_pretrain_help_lists_only_the_groups_it_composes(xgen):
     groups = help_text.split("== Configuration groups ==", 1)[1].split("== Config ==", 1)[0]
     listed = {line.split(":", 1)[0] for line in groups.splitlines() if ": " in line}
     assert listed == {"model", "data", "trainer", "objective", "unlabeled"}
-    assert "model: base, large, small, tiny, xl, xxl" in groups
+    models = sorted(p.stem for p in (REPO / "conf" / "model").glob("*.yaml"))
+    assert {"small", "tiny", "umt5_small", "mt0_xxl"} <= set(models)
+    assert f"model: {', '.join(models)}" in groups

@@ -23,8 +23,9 @@ from xgen_cli.errors import XgenError
 
 DONE_FILE = "xgen_build.json"  # written last: its presence means the folder is complete
 # Bumped when the build's code changes what it builds for the same config (3: built on the run's
-# corpus from a language-balanced sample), so a cached backbone of an older recipe is not reused.
-RECIPE = 3
+# corpus from a language-balanced sample; 4: an untied output layer, as published mT5), so a cached
+# backbone of an older recipe is not reused.
+RECIPE = 4
 
 
 def balanced_sample(texts: dict[str, list[str]], chars_per_lang: int) -> dict[str, list[str]]:
