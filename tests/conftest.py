@@ -34,8 +34,8 @@ def cache_dir(tmp_path_factory) -> Path:
 def xgen(cache_dir):
     """Run `xgen <args>` through the installed entry point; returns the CompletedProcess."""
 
-    def run(*args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        env = {**os.environ, "XGEN_CACHE": str(cache_dir), "PYTHONUNBUFFERED": "1"}
+    def run(*args: str, check: bool = True, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+        env = {**os.environ, "XGEN_CACHE": str(cache_dir), "PYTHONUNBUFFERED": "1", **(env or {})}
         proc = subprocess.run([sys.executable, "-m", "xgen_cli.cli", *args], capture_output=True, text=True,
                               env=env, cwd=cwd or REPO, timeout=600)
         if check and proc.returncode != 0:

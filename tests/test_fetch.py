@@ -8,23 +8,11 @@ huggingface_hub serves with HF_HUB_OFFLINE=1 through the same snapshot_download 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from hub_cache import write_hub_cache
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def run_xgen(*args: str, env: dict, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "xgen_cli.cli", *args], capture_output=True, text=True, cwd=REPO,
-                          env={**os.environ, "PYTHONUNBUFFERED": "1", **env}, timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"xgen {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr[-3000:]}")
-    return proc
 
 
 def error_line(proc: subprocess.CompletedProcess) -> str:
@@ -50,9 +38,9 @@ def offline(tmp_path_factory, checkpoint) -> dict:
     return {"HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
-def test_model_fetch_copies_the_run_files_with_their_checksums(tmp_path, offline, checkpoint):
+def test_model_fetch_copies_the_run_files_with_their_checksums(xgen, tmp_path, offline, checkpoint):
     folder = tmp_path / "mt5-small"
-    proc = run_xgen("model", "fetch", "model=small", f"fetch.folder={folder}", env=offline)
+    proc = xgen("model", "fetch", "model=small", f"fetch.folder={folder}", env=offline)
     assert f"model=small model.name_or_path={folder}" in proc.stdout
     manifest = json.loads((folder / "xgen_fetch.json").read_text())
     assert manifest["repo_id"] == "google/mt5-small" and manifest["commit"] == "0123456789abcdef0123456789abcdef01234567"
@@ -63,17 +51,17 @@ def test_model_fetch_copies_the_run_files_with_their_checksums(tmp_path, offline
     assert oct((folder).stat().st_mode & 0o777) != oct(0o700)  # readable by the cluster's other users
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no work folder left
 
-    again = error_line(run_xgen("model", "fetch", "model=small", f"fetch.folder={folder}", env=offline, check=False))
+    again = error_line(xgen("model", "fetch", "model=small", f"fetch.folder={folder}", env=offline, check=False))
     assert "already holds a fetched backbone" in again and f"model.name_or_path={folder}" in again
 
 
-def test_model_fetch_without_a_cached_copy_offline_is_one_line(tmp_path, offline):
-    line = error_line(run_xgen("model", "fetch", "model=base", f"fetch.folder={tmp_path / 'b'}", env=offline, check=False))
+def test_model_fetch_without_a_cached_copy_offline_is_one_line(xgen, tmp_path, offline):
+    line = error_line(xgen("model", "fetch", "model=base", f"fetch.folder={tmp_path / 'b'}", env=offline, check=False))
     assert "google/mt5-base" in line and "xgen model fetch" in line and "HF_HUB_OFFLINE" in line
     assert not (tmp_path / "b").exists()
 
 
-def test_model_fetch_refuses_a_repository_without_spiece_model(tmp_path, checkpoint):
+def test_model_fetch_refuses_a_repository_without_spiece_model(xgen, tmp_path, checkpoint):
     source = tmp_path / "no-spm"
     source.mkdir()
     for path in checkpoint.iterdir():
@@ -82,14 +70,14 @@ def test_model_fetch_refuses_a_repository_without_spiece_model(tmp_path, checkpo
     cache = tmp_path / "cache"
     write_hub_cache(cache, "someone/mt5-no-spm", source)
     env = {"HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"}
-    line = error_line(run_xgen("model", "fetch", "model=small", "model.name_or_path=someone/mt5-no-spm",
+    line = error_line(xgen("model", "fetch", "model=small", "model.name_or_path=someone/mt5-no-spm",
                                f"fetch.folder={tmp_path / 'out'}", env=env, check=False))
     assert "lacks spiece.model" in line and "config.json" in line  # names what it has
     assert not (tmp_path / "out").exists()
 
 
-def test_model_fetch_of_the_built_tiny_backbone_is_refused(tmp_path):
-    line = error_line(run_xgen("model", "fetch", "model=tiny", env={}, check=False))
+def test_model_fetch_of_the_built_tiny_backbone_is_refused(xgen, tmp_path):
+    line = error_line(xgen("model", "fetch", "model=tiny", check=False))
     assert "xgen pretrain model=tiny" in line
 
 
@@ -111,12 +99,12 @@ def wikilingua_args(hub_copies: dict) -> list[str]:
             "data.eval_langs=[en,fr,th]"]
 
 
-def test_data_fetch_writes_what_a_run_needs_with_a_manifest(tmp_path, hub_copies):
+def test_data_fetch_writes_what_a_run_needs_with_a_manifest(xgen, tmp_path, hub_copies):
     folder = tmp_path / "wl0"
-    proc = run_xgen("data", "fetch", *wikilingua_args(hub_copies), "intermediate=gigaword",
+    proc = xgen("data", "fetch", *wikilingua_args(hub_copies), "intermediate=gigaword",
                     f"intermediate.corpus.path={hub_copies['gigaword']}", "intermediate.corpus.revision=null",
                     "unlabeled=mc4", f"unlabeled.path={hub_copies['c4']}", "fetch.unlabeled_langs=[th]",
-                    f"fetch.folder={folder}", env={})
+                    f"fetch.folder={folder}")
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.jsonl"))
     assert files == ["_gigaword/en/train.jsonl", "_gigaword/en/validation.jsonl", "en/test.jsonl", "en/train.jsonl",
                      "en/validation.jsonl", "fr/test.jsonl", "fr/validation.jsonl", "th/test.jsonl", "th/unlabeled.jsonl",
@@ -132,30 +120,30 @@ def test_data_fetch_writes_what_a_run_needs_with_a_manifest(tmp_path, hub_copies
     assert f"data=jsonl data.corpus.path={folder} data.eval_langs=[en,fr,th]" in proc.stdout
     assert f"intermediate.corpus.local_dir={folder / '_gigaword'}" in proc.stdout
 
-    counts = run_xgen("data", "data=jsonl", f"data.corpus.path={folder}", "data.eval_langs=[en,fr,th]",
+    counts = xgen("data", "data=jsonl", f"data.corpus.path={folder}", "data.eval_langs=[en,fr,th]",
                       "data.eval_examples=8", env={"HF_HUB_OFFLINE": "1"})
     assert "_gigaword" not in counts.stdout and counts.stdout.count("\n") == 5  # header, path, en, fr, th
 
     (folder / "fr" / "validation.jsonl").write_text("", encoding="utf-8")
-    line = error_line(run_xgen("data", "data=jsonl", f"data.corpus.path={folder}", "data.eval_langs=[en,fr,th]",
-                               env={}, check=False))
+    line = error_line(xgen("data", "data=jsonl", f"data.corpus.path={folder}", "data.eval_langs=[en,fr,th]",
+                               check=False))
     assert "fr/validation.jsonl differs from the file fetched" in line
 
-    again = error_line(run_xgen("data", "fetch", *wikilingua_args(hub_copies), f"fetch.folder={folder}", env={},
+    again = error_line(xgen("data", "fetch", *wikilingua_args(hub_copies), f"fetch.folder={folder}",
                                 check=False))
     assert "already holds a fetched corpus" in again
 
 
-def test_a_failed_data_fetch_leaves_nothing_behind(tmp_path, hub_copies):
+def test_a_failed_data_fetch_leaves_nothing_behind(xgen, tmp_path, hub_copies):
     args = [a if not a.startswith("data.eval_langs") else "data.eval_langs=[en,ru]" for a in wikilingua_args(hub_copies)]
-    line = error_line(run_xgen("data", "fetch", *args, f"fetch.folder={tmp_path / 'wl0'}", env={}, check=False))
+    line = error_line(xgen("data", "fetch", *args, f"fetch.folder={tmp_path / 'wl0'}", check=False))
     assert "ru" in line
     assert list(tmp_path.iterdir()) == []  # neither the folder nor its hidden work folder
 
 
-def test_an_uncached_hub_corpus_offline_names_the_fetch_command(tmp_path):
+def test_an_uncached_hub_corpus_offline_names_the_fetch_command(xgen, tmp_path):
     env = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    line = error_line(run_xgen("data", "fetch", "data=wikilingua0", f"fetch.folder={tmp_path / 'out'}", env=env,
+    line = error_line(xgen("data", "fetch", "data=wikilingua0", f"fetch.folder={tmp_path / 'out'}", env=env,
                                check=False))
     assert "'GEM/wiki_lingua'" in line and "xgen data fetch" in line and "data=jsonl data.corpus.path=" in line
 
@@ -169,30 +157,45 @@ def run_args(model_dir: Path, data_dir: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_train_and_eval_offline_read_only_what_the_fetches_wrote(tmp_path, offline, hub_copies):
+def test_train_and_eval_offline_read_only_what_the_fetches_wrote(xgen, tmp_path, offline, hub_copies):
     model_dir, data_dir = tmp_path / "mt5-small", tmp_path / "wl0"
-    run_xgen("model", "fetch", "model=small", f"fetch.folder={model_dir}", env=offline)  # the login node
-    run_xgen("data", "fetch", *wikilingua_args(hub_copies), f"fetch.folder={data_dir}", env={})
+    xgen("model", "fetch", "model=small", f"fetch.folder={model_dir}", env=offline)  # the login node
+    xgen("data", "fetch", *wikilingua_args(hub_copies), f"fetch.folder={data_dir}")
     # The compute node: hub and datasets offline, and a hub cache that holds nothing.
     node = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "empty-hf-home"),
             "HF_HUB_CACHE": str(tmp_path / "empty-hf-home" / "hub")}
     run = tmp_path / "runs" / "prompt"
-    run_xgen("train", "method=prompt", *run_args(model_dir, data_dir), "steps=2", "eval_every=2", "batch_size=4",
+    xgen("train", "method=prompt", *run_args(model_dir, data_dir), "steps=2", "eval_every=2", "batch_size=4",
              "logger=none", f"hydra.run.dir={run}", env=node)
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert {(r["step"], r["lang"]) for r in rows} == {(2, "en"), (2, "fr")} and (run / "summary.json").is_file()
-    run_xgen("eval", f"run={run}", "langs=[fr]", f"hydra.run.dir={tmp_path / 'runs' / 're-fr'}", env=node)
+    xgen("eval", f"run={run}", "langs=[fr]", f"hydra.run.dir={tmp_path / 'runs' / 're-fr'}", env=node)
     assert (tmp_path / "runs" / "re-fr" / "summary.json").is_file()
     assert not list((tmp_path / "empty-hf-home").rglob("*.safetensors"))  # nothing was downloaded
 
 
-def test_an_uncached_backbone_offline_names_the_fetch_command(tmp_path, hub_copies):
+def test_an_uncached_backbone_offline_names_the_fetch_command(xgen, tmp_path, hub_copies):
     data_dir = tmp_path / "wl0"
-    run_xgen("data", "fetch", *wikilingua_args(hub_copies), "fetch.eval_splits=[validation]", f"fetch.folder={data_dir}",
-             env={})
+    xgen("data", "fetch", *wikilingua_args(hub_copies), "fetch.eval_splits=[validation]", f"fetch.folder={data_dir}")
     node = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "HF_HUB_CACHE": str(tmp_path / "hf" / "hub")}
     args = [a for a in run_args(Path("x"), data_dir) if not a.startswith("model.name_or_path")]
-    line = error_line(run_xgen("train", "method=prompt", *args, "steps=2", f"hydra.run.dir={tmp_path / 'run'}", env=node,
+    line = error_line(xgen("train", "method=prompt", *args, "steps=2", f"hydra.run.dir={tmp_path / 'run'}", env=node,
                                check=False))
     assert "google/mt5-small" in line and "xgen model fetch model=small" in line
     assert not (tmp_path / "run").exists()
+
+
+def test_model_fetch_takes_umt5_whose_published_config_names_no_model_type(xgen, tmp_path):
+    from published_checkpoints import write_checkpoint
+
+    source = write_checkpoint(tmp_path / "umt5-small", "umt5")
+    assert "model_type" not in json.loads((source / "config.json").read_text())  # as google/umt5-small publishes it
+    cache = tmp_path / "cache"
+    write_hub_cache(cache, "google/umt5-small", source)
+    folder = tmp_path / "fetched"
+    proc = xgen("model", "fetch", "model=umt5_small", f"fetch.folder={folder}",
+                env={"HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"})
+    assert f"model=umt5_small model.name_or_path={folder}" in proc.stdout
+    from xgen_cli.modeling.backbone import family
+
+    assert family(str(folder)) == "umt5"

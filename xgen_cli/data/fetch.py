@@ -12,19 +12,16 @@ and renamed at the end, and an existing folder is never written into.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 from xgen_cli.errors import XgenError
-from xgen_cli.runs.files import publish_folder, sha256_file
+from xgen_cli.runs.files import new_folder, sha256_file
 
 MANIFEST = "manifest.json"
-
 
 
 def _write_lines(path: Path, rows: Iterable[dict]) -> int:
@@ -56,9 +53,12 @@ def plan(train_langs: Sequence[str], eval_langs: Sequence[str], eval_splits: Seq
 def hub_commit(path: str, revision: str | None) -> str | None:
     """The commit a dataset's revision (a branch such as refs/convert/parquet moves) points at now, so the
     manifest pins what was read; None for a local folder or when the hub cannot be asked."""
-    if not path or Path(path).expanduser().exists():
-        return None
     from huggingface_hub import HfApi
+
+    from xgen_cli.data.hub import is_local
+
+    if not path or is_local(path):
+        return None
 
     try:
         return HfApi().dataset_info(path, revision=revision).sha
@@ -89,13 +89,9 @@ def fetch_corpus(parts: Sequence[Part], folder: Path, *, unlabeled=None, limit: 
                  source: dict | None = None) -> dict:
     """Write every part into `folder` with its manifest; returns the manifest. `unlabeled` (an
     `unlabeled=` reader: the corpus's own text or mC4) supplies each "unlabeled" file."""
-    folder = Path(folder).expanduser().absolute()
-    check_target(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
     start = time.perf_counter()
     files: dict[str, dict] = {}
-    try:
+    with new_folder(folder, check_target) as work:
         for part in parts:
             for lang, names in part.wanted.items():
                 (work / part.subfolder / lang).mkdir(parents=True)
@@ -121,11 +117,6 @@ def fetch_corpus(parts: Sequence[Part], folder: Path, *, unlabeled=None, limit: 
             "seconds": round(time.perf_counter() - start, 1),
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        check_target(folder)  # another fetch may have finished meanwhile
-        publish_folder(work, folder)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return manifest
 
 

@@ -16,12 +16,11 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from xgen_cli.errors import XgenError
-from xgen_cli.runs.files import publish_folder, sha256_file
+from xgen_cli.runs.files import new_folder, sha256_file
 
 MANIFEST = "xgen_fetch.json"
 CONFIG_FILES = ["config.json", "generation_config.json", "spiece.model", "tokenizer.json", "tokenizer_config.json",
@@ -115,7 +114,6 @@ def _snapshot(repo_id: str, revision: str | None) -> Path:
                         "fetch on a machine with internet (a cluster's login node), without HF_HUB_OFFLINE") from None
 
 
-
 def _place(source: Path, target: Path) -> None:
     """A hard link to the cache's blob where the file system allows it (no second copy of XXL's 50 GB)."""
     try:
@@ -143,34 +141,27 @@ def fetch_backbone(repo_id: str, folder: Path, revision: str | None = None) -> d
     if missing:
         raise XgenError(f"{repo_id} (snapshot {snapshot.name}) lacks {', '.join(missing)} (it has: {', '.join(names)}): "
                         "xgen reads an mT5-family checkpoint with its SentencePiece model; check model.name_or_path")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
-    try:
+    with new_folder(folder, check_target) as work:
         files = {}
         for name in wanted:
             _place(snapshot / name, work / name)
             files[name] = {"bytes": (work / name).stat().st_size, "sha256": sha256_file(work / name)}
-        _check_loads(work)
+        _check_loads(work, repo_id)
         manifest = {"repo_id": repo_id, "revision": revision, "commit": snapshot.name,
                     "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": files}
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        check_target(folder)
-        publish_folder(work, folder)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return manifest
 
 
-def _check_loads(folder: Path) -> None:
-    """The config and the tokenizer read back from the folder (the weights are read by the run)."""
-    from transformers import AutoConfig
-
-    from xgen_cli.modeling.backbone import load_tokenizer
+def _check_loads(folder: Path, repo_id: str) -> None:
+    """The checkpoint's family and its tokenizer read back from the folder as a run reads them (the
+    weights are read by the run)."""
+    from xgen_cli.modeling.backbone import family, load_tokenizer
 
     try:
-        AutoConfig.from_pretrained(folder)
-    except (OSError, ValueError) as exc:
-        raise XgenError(f"the fetched config.json does not load ({exc}): check model.name_or_path") from None
-    if len(load_tokenizer(str(folder))) < 2:
-        raise XgenError(f"the fetched tokenizer in {folder} is empty: check the repository's spiece.model")
+        family(str(folder))
+        empty = len(load_tokenizer(str(folder))) < 2
+    except XgenError as exc:  # it names the work folder, which the user never sees
+        raise XgenError(f"{repo_id}: {str(exc).replace(str(folder), 'the fetched files')}") from None
+    if empty:
+        raise XgenError(f"{repo_id}'s tokenizer is empty: check the repository's spiece.model")

@@ -17,8 +17,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -84,15 +85,28 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def publish_folder(work: str | os.PathLike, folder: str | os.PathLike) -> None:
-    """Rename a finished hidden work folder (from tempfile.mkdtemp, beside `folder`) into place, so the
-    folder appears whole or not at all, with the permissions mkdir would give it (mkdtemp's are
-    owner-only, and a cluster's other users read what was fetched)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(work, 0o777 & ~umask)
-    os.rename(work, folder)
-    _fsync_dir(Path(folder).parent)
+@contextlib.contextmanager
+def new_folder(folder: str | os.PathLike, refuse: Callable[[Path], None]) -> Iterator[Path]:
+    """A folder that appears whole or not at all: the body writes into a hidden work folder beside
+    `folder` (yielded), which is renamed into place when the body returns and deleted when it raises.
+    `refuse(folder)` raises if the folder may not be written (it exists): called before the body and
+    again just before the rename, in case another process made it meanwhile. The folder gets the
+    permissions mkdir would give it (mkdtemp's are owner-only; a cluster's other users read it)."""
+    folder = Path(folder).expanduser().absolute()
+    refuse(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    try:
+        yield work
+        refuse(folder)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(work, 0o777 & ~umask)
+        os.rename(work, folder)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _fsync_dir(folder.parent)
 
 
 def remove_temp_files(directory: str | os.PathLike) -> list[Path]:
