@@ -116,7 +116,7 @@ def vocabulary(model_choice: str | None) -> str:
     if choice.startswith("umt5"):
         return "umT5"
     if choice == "tiny":
-        return "tiny (built on its corpus)"
+        return "tiny"
     return "mT5"
 
 
