@@ -199,3 +199,12 @@ def test_model_fetch_takes_umt5_whose_published_config_names_no_model_type(xgen,
     from xgen_cli.modeling.backbone import family
 
     assert family(str(folder)) == "umt5"
+
+
+@pytest.mark.parametrize("bad, named", [("fetch.limit=abc", "fetch.limit=abc must be"), ("fetch.limit=0", "fetch.limit=0"),
+                                        ("fetch.train_langs=all", "fetch.train_langs=[all]")])
+def test_a_bad_fetch_setting_is_one_line_and_writes_nothing(xgen, tmp_path, hub_copies, bad, named):
+    line = error_line(xgen("data", "fetch", *wikilingua_args(hub_copies), bad, f"fetch.folder={tmp_path / 'wl0'}",
+                           check=False))
+    assert named in line
+    assert list(tmp_path.iterdir()) == []

@@ -87,6 +87,20 @@ def data_problems(cfg: DictConfig) -> list[str]:
     return problems
 
 
+def fetch_problems(cfg: DictConfig) -> list[str]:
+    """`xgen data fetch`'s own keys (conf/data.yaml, fetch:)."""
+    problems = []
+    limit = _get(cfg, "fetch.limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        problems.append(f"fetch.limit={limit} must be null (every row) or an integer >= 1")
+    for key in ("train_langs", "eval_langs", "eval_splits", "unlabeled_langs"):
+        value = _get(cfg, f"fetch.{key}")
+        if not OmegaConf.is_list(value) or not all(isinstance(v, str) for v in value):
+            example = "[all]" if key == "train_langs" else "[en,fr]" if key != "eval_splits" else "[validation,test]"
+            problems.append(f"fetch.{key}={value} must be a list, e.g. fetch.{key}={example}")
+    return problems
+
+
 def corpus_problems(cfg: DictConfig) -> list[str]:
     """Where the corpus is and how to read it: the folder of data=jsonl (data.corpus.path) or of a local
     WikiLingua copy (data.corpus.local_dir), data.on_bad_line, data.allow_fewer_eval_examples."""

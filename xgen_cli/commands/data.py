@@ -18,7 +18,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from xgen_cli.commands._app import xgen_app
-from xgen_cli.config_checks import check, data_problems
+from xgen_cli.config_checks import check, data_problems, fetch_problems
 from xgen_cli.errors import XgenError
 
 POSITIONAL_GROUP = "data"  # `xgen data demo` == `xgen data data=demo`
@@ -82,6 +82,7 @@ def fetch(cfg: DictConfig) -> None:
     from xgen_cli.data.corpus import JsonlCorpus
     from xgen_cli.data.fetch import Part, check_target, fetch_corpus, hub_commit, plan
 
+    check(fetch_problems(cfg))
     choice = _choice("data") or "corpus"
     spec = cfg.fetch
     folder = Path(spec.folder or Path("data") / choice).expanduser().absolute()
