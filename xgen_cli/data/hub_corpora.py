@@ -177,10 +177,14 @@ class HubXLSum(_Corpus):
                                 "point data.corpus.hub_path at the folder holding data/<name>_XLSum_v2.0.tar.bz2")
             return local
         from huggingface_hub import hf_hub_download
-        from huggingface_hub.errors import EntryNotFoundError
+        from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError
 
         try:
             return Path(hf_hub_download(self.path, filename, repo_type="dataset", revision=self.revision))
+        except LocalEntryNotFoundError:  # before EntryNotFoundError, its base: no connection and not cached
+            raise XgenError(f"cannot download {filename} from {self.path!r}: the hub is not reachable and the local "
+                            "cache does not hold it; run `xgen data fetch data=xlsum` where there is internet, or point "
+                            "data.corpus.hub_path at a copy") from None
         except EntryNotFoundError:
             raise XgenError(f"{self.path!r} has no file {filename} at revision {self.revision!r}: check "
                             "data.corpus.archive and data.corpus.languages") from None

@@ -88,12 +88,7 @@ def offline_fix(name_or_path: str) -> str | None:
 def _snapshot(repo_id: str, revision: str | None) -> Path:
     """The repository's snapshot folder in huggingface_hub's cache, downloading what is missing."""
     from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import (
-        LocalEntryNotFoundError,
-        OfflineModeIsEnabled,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
     try:
         names = HfApi().list_repo_files(repo_id, revision=revision)
@@ -101,14 +96,14 @@ def _snapshot(repo_id: str, revision: str | None) -> Path:
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:  # before OSError: they are OSErrors too
         raise XgenError(f"no repository {repo_id!r} at revision {revision!r} on the hub ({type(exc).__name__}): "
                         "check model.name_or_path and fetch.revision") from None
-    except (OfflineModeIsEnabled, OSError) as exc:  # offline, or no connection: the cache may still hold it
+    except Exception as exc:  # noqa: BLE001 - offline, no connection (httpx's errors are no OSErrors): try the cache
         print(f"[fetch] the hub is not reachable ({type(exc).__name__}): looking in the local cache",
               file=sys.stderr, flush=True)
         patterns = None
     try:
         return Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns,
                                       local_files_only=patterns is None))
-    except (LocalEntryNotFoundError, OfflineModeIsEnabled, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - not cached offline, or the connection broke mid-download
         why = "HF_HUB_OFFLINE=1 is set" if offline_mode() else f"the hub is not reachable ({type(exc).__name__})"
         raise XgenError(f"cannot fetch {repo_id!r}: {why} and the local hub cache does not hold it: run xgen model "
                         "fetch on a machine with internet (a cluster's login node), without HF_HUB_OFFLINE") from None
