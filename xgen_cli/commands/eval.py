@@ -2,7 +2,9 @@
 
 Three modes, one of which must be chosen: `baseline=lead64` (no training), `run=<run dir>`
 (re-evaluate its last checkpoint, or `checkpoint=<file>`), `predictions=<file.jsonl> lang=<xx>`
-(score {"prediction", "reference"} lines). A baseline that goes through a trained run takes both:
+(score {"id", "prediction"} lines against the references of the `data=` corpus's `lang` `split`;
+a file's own "reference" must equal the corpus's, so a file of another language, split or corpus
+is refused, never scored against itself). A baseline that goes through a trained run takes both:
 `baseline=trans_test run=<English run dir> translate=demo|file|hf` (TRANS-TEST: the target
 language's articles translated into English, summarised by the run, the summaries translated
 back). Each writes metrics.jsonl, predictions and summary.json into its own output directory, like
@@ -36,9 +38,14 @@ def problems(cfg: DictConfig) -> list[str]:
     found = []
     if cfg.predictions:
         if not Path(cfg.predictions).is_file():
-            found.append(f"predictions={cfg.predictions} does not exist: give a JSONL file of prediction/reference lines")
+            found.append(f'predictions={cfg.predictions} does not exist: give a JSONL file of {{"id", "prediction"}} lines')
         if not cfg.lang:
             found.append("predictions=... needs the language of its texts: add lang=<xx>")
+        if not found:  # before any run folder exists: a file the corpus does not vouch for is refused
+            try:
+                predictions_against_corpus(cfg)
+            except XgenError as exc:
+                found.append(str(exc))
     if cfg.run and not (Path(cfg.run) / ".hydra" / "config.yaml").is_file():
         found.append(f"run={cfg.run} holds no .hydra/config.yaml: point it at a training run's directory")
     if cfg.get("baseline"):
@@ -79,7 +86,7 @@ def main(cfg: DictConfig) -> None:
     except BaseException as exc:
         run.fail(f"{type(exc).__name__}: {exc}")
         raise
-    summary = build_summary(rows, identity, source_lang=cfg.source_lang)
+    summary = build_summary(rows, identity, source_lang=cfg.source_lang, split=cfg.split)  # split=test: its rows
     run.finish(summary)
     print(format_language_table({identity["baseline"] or mode.upper(): summary}, selection="last"))
     print(f"run directory: {run.path}")
@@ -123,18 +130,74 @@ def eval_baseline(cfg: DictConfig, run: RunDir) -> list[dict]:
     return rows
 
 
+def _line_id(row: dict):
+    """A line's id as the corpus reads ids (an integer as its decimal text); None if it has none."""
+    value = row.get("id")
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def predictions_against_corpus(cfg: DictConfig) -> tuple[list[str], list[str], int]:
+    """(predictions, references, the split's size): the lines of the predictions file matched to the
+    examples of the `data=` corpus's `lang` `split`, whose references are scored (never the file's:
+    a file of another language, split or corpus would score well against itself). A reference the
+    file carries must equal its example's; every mismatch is an XgenError, before any scoring."""
+    import hydra
+
+    name = cfg.predictions
+    lines = read_jsonl(Path(name))
+    if not lines:  # scoring nothing would print every metric as 0.0 and look like a result
+        raise XgenError(f'{name} holds no predictions: write one {{"id", "prediction"}} object per line')
+    bad = next((i for i, r in enumerate(lines, 1) if not isinstance(r.get("prediction"), str)), None)
+    if bad is not None:
+        raise XgenError(f"{name} line {bad} lacks a string field prediction: every line needs one")
+    corpus = hydra.utils.instantiate(cfg.data.corpus)
+    split = corpus.examples(cfg.lang, cfg.split)
+    where = f"the {cfg.lang} {cfg.split} split ({corpus.location(cfg.lang, cfg.split)})"
+    matched = _matched_examples(name, lines, split, where)
+    differ = [e.id for r, e in zip(lines, matched, strict=True) if r.get("reference") not in (None, e.summary)]
+    if differ:
+        raise XgenError(f"{len(differ)} of the {len(lines)} references of {name} differ from those of {where} "
+                        f"(first: id {differ[0]!r}): {_FIX}")
+    return [r["prediction"] for r in lines], [e.summary for e in matched], len(split)
+
+
+_FIX = "score the file with the data=, lang= and split= it was predicted for"
+
+
+def _matched_examples(name: str, lines: list[dict], split: list, where: str) -> list:
+    """The split's example of each line: by id, or, in a file without ids, by position when it
+    covers the whole split (any other count leaves the pairing a guess)."""
+    ids = [_line_id(r) for r in lines]
+    if all(i is None for i in ids):
+        if len(lines) != len(split):
+            raise XgenError(f"{name} has no ids and {len(lines)} lines, {where} has {len(split)} examples: "
+                            "give each line the \"id\" of its example (as xgen's predictions files do), "
+                            "or predict the whole split in its order")
+        return split
+    lacking = [n for n, i in enumerate(ids, 1) if not isinstance(i, str)]
+    if lacking:
+        raise XgenError(f"{name} line {lacking[0]} has no string \"id\" ({len(lacking)} such line(s)) where "
+                        "others have one: give every line the id of its example")
+    repeated = len(ids) - len(set(ids))
+    if repeated:
+        raise XgenError(f"{name} repeats {repeated} id(s): give each example of the split one line")
+    by_id = {e.id: e for e in split}
+    unknown = [i for i in ids if i not in by_id]
+    if unknown:
+        raise XgenError(f"{len(unknown)} of the {len(ids)} ids of {name} are not in {where} "
+                        f"(first: {unknown[0]!r}): {_FIX}")
+    return [by_id[i] for i in ids]
+
+
 def eval_predictions(cfg: DictConfig, run: RunDir) -> list[dict]:
     from xgen_cli.metrics import SpRouge, score_language
 
-    lines = read_jsonl(Path(cfg.predictions))
-    if not lines:  # scoring nothing would print every metric as 0.0 and look like a result
-        raise XgenError(f"{cfg.predictions} holds no predictions: write one {{\"prediction\", \"reference\"}} object per line")
-    bad = [i for i, r in enumerate(lines, 1) if not isinstance(r.get("prediction"), str) or not isinstance(r.get("reference"), str)]
-    if bad:
-        raise XgenError(f"{cfg.predictions} line {bad[0]} lacks string fields prediction/reference: every line needs both")
+    predictions, references, split_size = predictions_against_corpus(cfg)
+    print(f"[eval] {cfg.predictions}: {len(predictions)} predictions scored against the references of "
+          f"{len(predictions)} of the {split_size} examples of the {cfg.lang} {cfg.split} split",
+          file=sys.stderr, flush=True)
     row = {"step": 0, "stage": "main", "split": cfg.split, "lang": cfg.lang}
-    row.update(score_language([r["prediction"] for r in lines], [r["reference"] for r in lines], cfg.lang,
-                              SpRouge(_spm_file(cfg))))
+    row.update(score_language(predictions, references, cfg.lang, SpRouge(_spm_file(cfg))))
     run.log_metrics(row)
     return [row]
 

@@ -50,8 +50,7 @@ def main(cfg: DictConfig) -> None:
         raise XgenError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     options = Options(
         selection=cfg.select, langs=_as_list(cfg.langs) or None, by=_as_list(cfg.by), rows=_as_list(cfg.rows),
-        cols=_as_list(cfg.cols), metrics=_as_list(cfg.metric), against=cfg.against,
-        min_distinct=float(cfg.degenerate.min_distinct), max_empty=float(cfg.degenerate.max_empty),
+        cols=_as_list(cfg.cols), metrics=_as_list(cfg.metric), against=cfg.against, **degenerate_limits(cfg),
     )
     test = None
     if cfg.significance:
@@ -60,6 +59,11 @@ def main(cfg: DictConfig) -> None:
         test = PairedTest(SpmResolver(cfg.spm_model), resamples=int(cfg.resamples), seed=int(cfg.bootstrap_seed))
     table = build(cfg.table, load_runs(list(cfg.runs)), options, test)
     print(render(table, fmt), end="")
+
+
+def degenerate_limits(cfg: DictConfig) -> dict[str, float]:
+    """conf/table.yaml's `degenerate:` limits, the same for every table form."""
+    return {"min_distinct": float(cfg.degenerate.min_distinct), "max_empty": float(cfg.degenerate.max_empty)}
 
 
 def print_run_blocks(cfg: DictConfig) -> None:
@@ -80,7 +84,7 @@ def print_run_blocks(cfg: DictConfig) -> None:
         summaries[label] = read_json(path / "summary.json")
     langs = _as_list(cfg.langs) or None
     if summaries:
-        print(format_language_table(summaries, selection=cfg.select, langs=langs), end="")
+        print(format_language_table(summaries, selection=cfg.select, langs=langs, **degenerate_limits(cfg)), end="")
     if unfinished:
         print(f"\nnot finished, not in the table ({len(unfinished)} run(s)):")
         print("\n".join(f"  {line}" for line in unfinished))

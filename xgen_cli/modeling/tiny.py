@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import shutil
 import sys
 import tempfile
@@ -89,6 +90,15 @@ def tiny_dir(cache_dir: str | Path, build: dict, sample: dict[str, list[str]] | 
     return Path(cache_dir).expanduser().absolute() / "backbones" / f"tiny-{tiny_key(build, sample)}"
 
 
+def percent(share: float) -> str:
+    """A share as a percentage: one decimal from 1% up, two significant digits below (a byte-fallback
+    share of 0.01% and one of 0.04% must read apart), and exactly 0 as "0%"."""
+    value = share * 100
+    if value == 0 or value >= 1:
+        return "0%" if value == 0 else f"{value:.1f}%"
+    return f"{value:.{1 - math.floor(math.log10(value))}f}%"
+
+
 def ensure_tiny(cache_dir: str | Path, build: dict, trainer: dict, rebuild: bool = False) -> Path:
     """The tiny backbone's folder, built first if it is not cached (or `rebuild`)."""
     sample = read_sample(build)
@@ -109,9 +119,9 @@ def ensure_tiny(cache_dir: str | Path, build: dict, trainer: dict, rebuild: bool
     try:
         spm_file = train_sentencepiece(texts, work, build["vocab_size"], build["character_coverage"])
         languages = {lang: {"texts": len(t), "characters": sum(map(len, t)),
-                            "byte_fallback": round(byte_fallback_share(spm_file, t), 4)} for lang, t in sample.items()}
+                            "byte_fallback": round(byte_fallback_share(spm_file, t), 6)} for lang, t in sample.items()}
         print("[tiny] sample and byte-fallback share of its pieces: " + ", ".join(
-            f"{lang} {s['characters']:,} chars {s['byte_fallback']:.1%}" for lang, s in languages.items()),
+            f"{lang} {s['characters']:,} chars {percent(s['byte_fallback'])}" for lang, s in languages.items()),
             file=sys.stderr, flush=True)
         tokenizer = T5Tokenizer.from_pretrained(str(work))
         arch = build["architecture"]

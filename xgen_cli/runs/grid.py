@@ -16,6 +16,7 @@ import pandas as pd
 from xgen_cli.data.example import WIKILINGUA_LANGS  # the paper's language order (a stdlib-only leaf)
 from xgen_cli.errors import XgenError
 from xgen_cli.runs.frame import LOCATION_KEYS
+from xgen_cli.runs.summary import MARK_DEGENERATE, degenerate_footnote, is_degenerate
 
 METRIC_LABELS = {"sp_rouge": "SP-RG", "lid_target": "LID_XX", "lid_en": "LID_EN", "ascii": "ASCII",
                  "distinct": "DISTINCT", "empty": "EMPTY", "loss": "LOSS", "step": "STEP", "n": "N"}
@@ -28,7 +29,6 @@ HIGHER_IS_BETTER = {"sp_rouge": True, "lid_target": True, "lid_en": False, "dist
                     "loss": False, "ascii": None, "step": None, "n": None}
 
 MARK_SIGNIFICANT = "†"
-MARK_DEGENERATE = "§"
 
 
 @dataclass(frozen=True)
@@ -127,10 +127,10 @@ def _missing(value) -> bool:
 
 
 def flag_degenerate(frame: pd.DataFrame, min_distinct: float, max_empty: float) -> pd.DataFrame:
-    """The frame with a `degenerate` column: the selected checkpoint's predictions of that language
-    were mostly repeats (distinct < min_distinct %) or often empty (empty > max_empty %)."""
-    bad = (frame["distinct"] < min_distinct) | (frame["empty"] > max_empty)
-    return frame.assign(degenerate=bad.fillna(False).astype(bool))
+    """The frame with a `degenerate` column: summary.is_degenerate of each selected checkpoint's
+    predictions of that language."""
+    bad = [is_degenerate(d, e, min_distinct, max_empty) for d, e in zip(frame["distinct"], frame["empty"], strict=True)]
+    return frame.assign(degenerate=pd.Series(bad, index=frame.index, dtype=bool))
 
 
 def aggregate(frame: pd.DataFrame, rows: list[str], cols: list[str], metrics: list[str],
@@ -238,9 +238,7 @@ def mark(table: Table, *, source_lang: str, min_distinct: float, max_empty: floa
         table.footnotes.append(f"(n=k): the mean of k seeds, where the table's other cells have {expected}; "
                                "missing runs are listed below or were not given")
     if any(c.degenerate for c in table.cells.values()):
-        table.footnotes.append(
-            f"{MARK_DEGENERATE}: a run in this cell made degenerate predictions (distinct < {min_distinct:g}% or "
-            f"empty > {max_empty:g}%): cld3 gives confident labels to junk, so LID and ASCII mean little here")
+        table.footnotes.append(degenerate_footnote(min_distinct, max_empty))
     if bolded:
         where = " within each size" if table.row_keys[:1] == ["size"] else ""
         table.footnotes.append(f"bold: the best value of its column{where} (LID_EN: the lowest, except in the "

@@ -39,7 +39,7 @@ from xgen_cli.runs.grid import (
     sort_key,
 )
 from xgen_cli.runs.significance import PairedTest, Untestable, describe
-from xgen_cli.runs.summary import SELECTIONS, sp_rouge_note
+from xgen_cli.runs.summary import MAX_EMPTY, MIN_DISTINCT, SELECTIONS, sp_rouge_note
 from xgen_cli.runs.table import SELECTION_RULES
 
 TABLES = ("table8", "table10", "table11", "baselines", "pivot")
@@ -59,8 +59,8 @@ class Options:
     cols: list[str] = field(default_factory=lambda: ["lang"])
     metrics: list[str] = field(default_factory=lambda: ["sp_rouge"])
     against: str | None = None
-    min_distinct: float = 50.0
-    max_empty: float = 20.0
+    min_distinct: float = MIN_DISTINCT
+    max_empty: float = MAX_EMPTY
 
 
 def build(kind: str, runs: Runs, options: Options, test: PairedTest | None = None) -> Table:

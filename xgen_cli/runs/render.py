@@ -11,7 +11,8 @@ import csv
 import html
 import io
 
-from xgen_cli.runs.grid import MARK_DEGENERATE, MARK_SIGNIFICANT, Cell, Column, Table, display
+from xgen_cli.runs.grid import MARK_SIGNIFICANT, Cell, Column, Table, display
+from xgen_cli.runs.summary import MARK_DEGENERATE
 
 FORMATS = ("md", "latex", "csv", "html")
 ROW_HEADERS = {"base": "method", "prompt_length": "L"}  # row-key headers as the paper prints them

@@ -37,6 +37,26 @@ METRIC_KEYS = ("sp_rouge", "lid_target", "lid_en", "ascii", "distinct", "empty")
 
 SELECTIONS = ("target", "source", "last")
 
+# Degenerate predictions (README, "Tables and figures"): the one rule every table form marks by.
+MARK_DEGENERATE = "§"
+MIN_DISTINCT = 50.0  # % distinct predictions below which a language's predictions are degenerate
+MAX_EMPTY = 20.0  # % empty predictions above which they are
+
+
+def _known(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def is_degenerate(distinct, empty, min_distinct: float = MIN_DISTINCT, max_empty: float = MAX_EMPTY) -> bool:
+    """Mostly repeats (distinct < min_distinct %) or often empty (empty > max_empty %); a metric not
+    logged decides nothing. cld3 labels such junk confidently, so its LID and ASCII mean little."""
+    return (_known(distinct) and distinct < min_distinct) or (_known(empty) and empty > max_empty)
+
+
+def degenerate_footnote(min_distinct: float = MIN_DISTINCT, max_empty: float = MAX_EMPTY) -> str:
+    return (f"{MARK_DEGENERATE}: a run in this cell made degenerate predictions (distinct < {min_distinct:g}% or "
+            f"empty > {max_empty:g}%): cld3 gives confident labels to junk, so LID and ASCII mean little here")
+
 
 def _entry(row: dict) -> dict:
     entry = {"step": row["step"], "n": row.get("n")}

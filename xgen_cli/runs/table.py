@@ -23,7 +23,16 @@ from collections import Counter
 
 from xgen_cli.errors import XgenError
 from xgen_cli.runs.run_dir import RunDir
-from xgen_cli.runs.summary import METRIC_KEYS, SELECTIONS, sp_rouge_note
+from xgen_cli.runs.summary import (
+    MARK_DEGENERATE,
+    MAX_EMPTY,
+    METRIC_KEYS,
+    MIN_DISTINCT,
+    SELECTIONS,
+    degenerate_footnote,
+    is_degenerate,
+    sp_rouge_note,
+)
 
 MAX_WIDTH = 120
 
@@ -52,14 +61,15 @@ _LABELS = {"sp_rouge": "SP-RG", "lid_target": "LID_XX", "lid_en": "LID_EN", "asc
            "distinct": "DISTINCT", "empty": "EMPTY", "loss": "LOSS", "step": "STEP"}
 
 
-def _cell(value, metric: str) -> str:
+def _cell(entry: dict, metric: str, mark: str) -> str:
+    value = entry.get(metric)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if metric == "step":
-        return str(int(value))
+        return f"{int(value)}{mark}"
     if metric == "loss":
-        return f"{value:.3f}"
-    return f"{value:.1f}"
+        return f"{value:.3f}{mark}"
+    return f"{value:.1f}{mark}"
 
 
 def _default_langs(summaries: list[dict], selection: str) -> list[str]:
@@ -89,8 +99,12 @@ def format_language_table(
     selection: str = "target",
     langs: list[str] | None = None,
     metrics: tuple[str, ...] = METRIC_KEYS,
+    min_distinct: float = MIN_DISTINCT,
+    max_empty: float = MAX_EMPTY,
 ) -> str:
-    """Tables (one per metric) of `selection`'s values; a None summary prints as dashes plus a note."""
+    """Tables (one per metric) of `selection`'s values; a None summary prints as dashes plus a note.
+    Every value of a degenerate language of a run (summary.is_degenerate) carries its mark, as in
+    the paper-style tables, explained under the blocks."""
     if selection not in SELECTIONS:
         raise XgenError(f"unknown selection {selection!r}: use one of {', '.join(SELECTIONS)}")
     unknown = [m for m in metrics if m not in _LABELS]
@@ -108,13 +122,18 @@ def format_language_table(
         sp_rouge_note(s.get("identity", {}).get("model") for s in summaries.values()),
     ]
     name_w = max([len(name) for name in summaries] + [len(_LABELS[m]) for m in metrics] + [4])
+    entries = {name: [summary.get("select", {}).get(selection, {}).get(lang, {}) for lang in langs]
+               for name, summary in summaries.items()}
+    degenerate = {name: [is_degenerate(e.get("distinct"), e.get("empty"), min_distinct, max_empty) for e in row]
+                  for name, row in entries.items()}
+    marked = any(any(row) for row in degenerate.values())
+    unmarked = " " if marked else ""  # in the mark's place, so the digits stay aligned
     for metric in metrics:
-        cells = {
-            name: [_cell(summary.get("select", {}).get(selection, {}).get(lang, {}).get(metric), metric)
-                   for lang in langs]
-            for name, summary in summaries.items()
-        }
-        col_w = max([len(lang) for lang in langs] + [len(c) for row in cells.values() for c in row] + [5]) + 1
+        cells = {name: [_cell(e, metric, MARK_DEGENERATE if bad else unmarked)
+                        for e, bad in zip(row, degenerate[name], strict=True)]
+                 for name, row in entries.items()}
+        widest = max([len(lang) for lang in langs] + [len(c) for row in cells.values() for c in row], default=0)
+        col_w = max(widest, 5 + len(unmarked)) + 1
         per_chunk = max(1, (MAX_WIDTH - name_w) // col_w)
         for start in range(0, max(len(langs), 1), per_chunk):
             end = start + per_chunk
@@ -123,6 +142,8 @@ def format_language_table(
             lines.append(_LABELS[metric].ljust(name_w) + header)
             for name, row in cells.items():
                 lines.append(name.ljust(name_w) + "".join(c.rjust(col_w) for c in row[start:end]))
+    if marked:
+        lines += ["", degenerate_footnote(min_distinct, max_empty)]
     notes = [note for name, s in summary_by_name.items() for note in _notes(name, s, selection)]
     if notes:
         lines.append("")
