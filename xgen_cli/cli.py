@@ -12,7 +12,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from xgen_cli.overrides import override_problems, quote_folder_values
+from xgen_cli.overrides import ACTION_KEY, others_settings, override_problems, quote_folder_values
 
 COMMANDS_DIR = Path(__file__).parent / "commands"
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     if len(argv) > 1 and "=" not in argv[1] and not argv[1].startswith("-"):
         group = getattr(module, "POSITIONAL_GROUP", None)
         if argv[1] in getattr(module, "ACTIONS", ()):
-            argv[1] = f"action={argv[1]}"
+            argv[1] = f"{ACTION_KEY}={argv[1]}"
         elif group:
             argv[1] = f"{group}={argv[1]}"
     argv[1:] = quote_folder_values(argv[1:])
@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     if problems:  # one line naming each unknown choice or key, instead of Hydra's multi-line report
         print(f"xgen {name}: error: {'; '.join(problems)}", file=sys.stderr)
         sys.exit(2)
+    argv[1:], note = others_settings(name, argv[1:])  # the settings a shared array holds for other commands
+    if note:
+        print(note, file=sys.stderr)
     # Hydra reads sys.argv; the program name shows in its help and error messages. A trainer of
     # several processes puts back an argv that re-enters the command (distributed.prepare_relaunch).
     sys.argv = [f"xgen {name}", *argv[1:]]
