@@ -136,6 +136,7 @@ def train_problems(cfg: DictConfig) -> list[str]:
         value = _get(cfg, key)
         if not isinstance(value, int) or value < 1:
             problems.append(f"{key}={value} must be a positive integer")
+    problems += pass_problems(cfg)
     method = cfg.method
     frozen_dtype = method.get("frozen_dtype", "float32")
     if frozen_dtype not in FROZEN_DTYPES:
@@ -151,6 +152,19 @@ def train_problems(cfg: DictConfig) -> list[str]:
         elif method.init == "text" and not method.init_text:
             problems.append("method.init=text needs method.init_text='some words'")
     return problems
+
+
+def pass_problems(cfg: DictConfig) -> list[str]:
+    """`max_tokens_per_pass` (conf/train.yaml): a bound of one process's forward passes."""
+    value = _get(cfg, "max_tokens_per_pass")
+    if value is None:
+        return []
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        return [f"max_tokens_per_pass={value} must be a positive integer (padded tokens in one forward pass) or null"]
+    if "batch_size" in cfg and _processes(cfg) > 1:  # xgen eval's evaluation batches are cut on every rank alike
+        return [f"max_tokens_per_pass={value} cuts one process's batch into passes, and {_processes(cfg)} processes "
+                "each already train on batch_size / processes rows: leave it null there (or lower batch_size)"]
+    return []
 
 
 def supervision_problems(cfg: DictConfig) -> list[str]:

@@ -14,10 +14,11 @@ import time
 import lightning as L
 import torch
 
-from xgen_cli.data.batching import Collator, to_device
+from xgen_cli.data.batching import IGNORE_INDEX, Collator, to_device
 from xgen_cli.data.example import Example
 from xgen_cli.data.tasks import Pair, TaggedPair, summarize
 from xgen_cli.distributed import full_root_params, gather, is_sharded, rank_and_world, stop_requested
+from xgen_cli.freed_memory import return_freed_memory
 from xgen_cli.metrics import score_language
 from xgen_cli.metrics.postprocess import remove_repeated_suffix
 from xgen_cli.runs.run_dir import RunDir
@@ -36,7 +37,7 @@ class Evaluator:
                  length_penalty: float = 0.6, max_new_tokens: int = 512, batch_size: int = 16,
                  max_input_tokens: int = 1024, max_target_tokens: int = 512, bf16: bool = False,
                  compute_loss: bool = True, stage: str = "main", split: str = "validation",
-                 sort_by_length: bool = True):
+                 sort_by_length: bool = True, max_tokens_per_pass: int | None = None):
         self.examples, self.tokenizer, self.sp_rouge = examples, tokenizer, sp_rouge
         self.generate_kwargs = {"num_beams": num_beams, "length_penalty": length_penalty,
                                 "max_new_tokens": max_new_tokens, "early_stopping": True}
@@ -44,6 +45,7 @@ class Evaluator:
         self.max_input_tokens, self.max_target_tokens = max_input_tokens, max_target_tokens
         self.stage, self.split = stage, split
         self.sort_by_length = sort_by_length  # False: data order, the baseline bench/eval_throughput.py measures
+        self.max_tokens_per_pass = max_tokens_per_pass  # a batch's padded input tokens, at most (None: no bound)
         self.collate = Collator(tokenizer.pad_token_id)
         self._pairs: dict[str, list[Pair]] = {}  # per language, tokenized once for every evaluation
 
@@ -54,21 +56,36 @@ class Evaluator:
 
     def _batches(self, pairs: list[Pair], lockstep: bool):
         """This process's batches of (indices, collated), sorted by input length so padding stays
-        small. Several processes: every `world`-th example of that order (shares of alike lengths);
-        in lockstep (FSDP: each forward is a collective) every rank runs as many batches, a rank
-        short of one repeating its last (its outputs are dropped)."""
+        small, each of at most batch_size rows and max_tokens_per_pass padded input tokens. Several
+        processes: every `world`-th example of that order (shares of alike lengths); in lockstep
+        (FSDP: each forward is a collective) every rank runs as many batches, a rank short of one
+        repeating its last (its outputs are dropped)."""
         rank, world = rank_and_world()
         order = list(range(len(pairs)))
         if self.sort_by_length:
             order.sort(key=lambda i: len(pairs[i].input_ids), reverse=True)
-        share = order[rank::world]
-        batches = [share[start : start + self.batch_size] for start in range(0, len(share), self.batch_size)]
+        batches = self._cut(pairs, order[rank::world])
         filler = batches[-1] if batches else order[:1]
         if lockstep:
-            most = -(-len(order[::world]) // self.batch_size)  # rank 0's share is the largest
+            most = max(len(self._cut(pairs, order[r::world])) for r in range(world))
             batches += [[]] * (most - len(batches))
         for idx in batches:
             yield idx, self.collate([pairs[i] for i in idx or filler])
+
+    def _cut(self, pairs: list[Pair], share: list[int]) -> list[list[int]]:
+        """`share` in its order, cut into batches: a new one at batch_size rows or where one more row
+        would pad the batch past max_tokens_per_pass."""
+        batches, current, longest = [], [], 0
+        for i in share:
+            length = max(longest, len(pairs[i].input_ids))
+            full = len(current) == self.batch_size or (
+                self.max_tokens_per_pass is not None and (len(current) + 1) * length > self.max_tokens_per_pass)
+            if current and full:
+                batches.append(current)
+                current, length = [], len(pairs[i].input_ids)
+            current.append(i)
+            longest = length
+        return batches + [current] if current else batches
 
     @torch.no_grad()
     def predict(self, module, examples: list[Example], pairs: list[Pair] | None = None) -> tuple[list[str], float | None]:
@@ -87,7 +104,8 @@ class Evaluator:
                 if not idx:  # a lockstep filler
                     continue
                 if loss is not None:
-                    losses.append((loss, len(idx)))
+                    # weighted by target tokens: the split's token mean, however its batches are cut
+                    losses.append((loss, int((batch["labels"] != IGNORE_INDEX).sum())))
                 texts = self.tokenizer.batch_decode(out, skip_special_tokens=True)
                 mine.update({i: remove_repeated_suffix(t.strip()) for i, t in zip(idx, texts, strict=True)})
         shares = gather((mine, losses))
@@ -115,6 +133,7 @@ class Evaluator:
                 if lang not in self._pairs:
                     self._pairs[lang] = self._tokenize(examples)
                 predictions, loss = self.predict(module, examples, self._pairs[lang])
+                return_freed_memory()  # the beams' buffers of this language (xgen_cli/freed_memory.py)
                 if rank_and_world()[0] != 0:  # rank 0 scores and writes the gathered predictions
                     continue
                 row = {"step": step, "stage": self.stage, "split": self.split, "lang": lang}

@@ -73,6 +73,7 @@ def build_trainer(trainer: dict, *, max_steps: int, root_dir: str | Path, callba
     from lightning.pytorch.plugins.environments import SLURMEnvironment
 
     from xgen_cli.checkpoints import AtomicCheckpointIO
+    from xgen_cli.freed_memory import ReturnFreedMemory
 
     # Lightning's start-up banners (GPU available, tips) would print twice through Hydra's logging.
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
@@ -98,7 +99,7 @@ def build_trainer(trainer: dict, *, max_steps: int, root_dir: str | Path, callba
         max_steps=max_steps, max_epochs=1, accumulate_grad_batches=accumulate_grad_batches,
         # Evaluation is xgen's own (generation + metrics, EvaluateEvery), not Lightning's val loop.
         limit_val_batches=0, num_sanity_val_steps=0,
-        callbacks=list(callbacks), logger=logger if logger is not None else False,
+        callbacks=[ReturnFreedMemory(), *callbacks], logger=logger if logger is not None else False,
         enable_checkpointing=any(isinstance(c, L.pytorch.callbacks.Checkpoint) for c in callbacks),
         plugins=plugins,
         enable_progress_bar=progress_bar, enable_model_summary=False, log_every_n_steps=10,

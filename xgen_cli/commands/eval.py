@@ -20,7 +20,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from xgen_cli.commands._app import output_dir, xgen_app
-from xgen_cli.config_checks import check, data_problems, model_problems
+from xgen_cli.config_checks import check, data_problems, model_problems, pass_problems
 from xgen_cli.errors import XgenError
 from xgen_cli.runs.files import read_jsonl, write_jsonl
 from xgen_cli.runs.run_dir import RunDir
@@ -35,7 +35,7 @@ def problems(cfg: DictConfig) -> list[str]:
     if len(modes) != 1:
         return ["choose exactly one of baseline=lead64, run=<run dir>, predictions=<file.jsonl> lang=<xx>"
                 + (f" (got {', '.join(modes)})" if modes else "")]
-    found = []
+    found = pass_problems(cfg)
     if cfg.predictions:
         if not Path(cfg.predictions).is_file():
             found.append(f'predictions={cfg.predictions} does not exist: give a JSONL file of {{"id", "prediction"}} lines')
@@ -259,6 +259,7 @@ def _evaluator(cfg: DictConfig, trained: DictConfig, examples: dict, tokenizer, 
     return Evaluator(examples, tokenizer, SpRouge(_spm_file(cfg, name_or_path)), bf16=uses_bf16(trainer),
                      max_new_tokens=trained.max_new_tokens, max_input_tokens=trained.max_input_tokens,
                      max_target_tokens=trained.max_target_tokens, split=cfg.split,
+                     max_tokens_per_pass=cfg.max_tokens_per_pass or trained.get("max_tokens_per_pass"),
                      **OmegaConf.to_container(trained.eval, resolve=True), **kwargs)
 
 

@@ -118,6 +118,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict | None:
     name_or_path = resolve_name_or_path(container["model"], cfg.cache_dir, container["trainer"])
     backbone, tokenizer = load_backbone(name_or_path)
     method = hydra.utils.instantiate(cfg.method, backbone=backbone, tokenizer=tokenizer, seed=cfg.seed, _convert_="all")
+    method.max_tokens_per_pass = cfg.max_tokens_per_pass
 
     # Build the training draws: English summarization, mixed with unlabeled text at rate kappa.
     lengths = {"max_input_tokens": cfg.max_input_tokens, "max_target_tokens": cfg.max_target_tokens}
@@ -137,7 +138,7 @@ def train(cfg: DictConfig, run: RunDir, identity: dict) -> dict | None:
     # Build the main stage's trainer: evaluation and checkpoints every eval_every steps.
     sp_rouge = SpRouge(cfg.metrics.spm_model or spm_model_file(name_or_path))
     evaluator = Evaluator(eval_examples, tokenizer, sp_rouge, bf16=bf16, max_new_tokens=cfg.max_new_tokens,
-                          **lengths, **container["eval"])
+                          max_tokens_per_pass=cfg.max_tokens_per_pass, **lengths, **container["eval"])
     checkpoints = StepCheckpoints(run.checkpoints, cfg.eval_every, cfg.keep_checkpoints, stage="main")
     logger = build_logger(cfg.logger, identity)
     trainer = build_trainer(container["trainer"], max_steps=cfg.steps, root_dir=run.path, logger=logger,

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from transformers.optimization import Adafactor
 
+from xgen_cli.data.batching import IGNORE_INDEX, pass_groups, row_lengths, rows_of
 from xgen_cli.distributed import token_weight
 
 # `method.frozen_dtype` of the prompt methods: how the frozen backbone is stored.
@@ -21,6 +22,10 @@ FROZEN_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
 class Seq2SeqModule(L.LightningModule):
+    # `max_tokens_per_pass` (conf/train.yaml): a batch of more padded tokens is trained in several
+    # forward passes whose gradients add up to the whole batch's; None: one pass.
+    max_tokens_per_pass: int | None = None
+
     def __init__(self, backbone, optimizer: dict):
         super().__init__()
         self.backbone = backbone.train()  # from_pretrained returns eval mode; dropout belongs to training
@@ -63,10 +68,45 @@ class Seq2SeqModule(L.LightningModule):
         return out.loss
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        loss = self.loss(batch)
-        self.log("train/loss", loss, prog_bar=True, batch_size=batch["input_ids"].shape[0])
         # Several processes: the step one process would take on the whole global batch.
-        return loss * token_weight(batch["labels"])
+        weight = token_weight(batch["labels"])
+        groups = pass_groups(row_lengths(batch), self.max_tokens_per_pass)
+        if len(groups) == 1:
+            loss = self.loss(batch)
+        else:
+            loss = self._loss_in_passes(batch, batch_idx, groups, weight)
+        self.log("train/loss", loss.detach(), prog_bar=True, batch_size=batch["input_ids"].shape[0])
+        return loss * weight
+
+    def _loss_in_passes(self, batch: dict, batch_idx: int, groups: list[list[int]], weight) -> torch.Tensor:
+        """The batch's mean token loss, each pass weighted by its share of the batch's target tokens.
+        All passes but the last are backpropagated here, so their activations are freed before the
+        next pass; Lightning backpropagates the returned last pass (divided by the accumulation
+        count, as it divides the returned loss). The value returned is the last pass's part, with
+        the earlier parts added as constants: the whole batch's loss, for logging."""
+        accumulate = self.trainer.accumulate_grad_batches
+        if batch_idx % accumulate == 0:  # the first batch of a step: Lightning would zero after this step
+            self.optimizers().zero_grad()
+            self._zeroed_by_passes = True
+        tokens = (batch["labels"] != IGNORE_INDEX).sum()
+        done = torch.zeros((), device=batch["labels"].device)
+        for idx in groups[:-1]:
+            part = self._token_share_loss(rows_of(batch, idx), tokens)
+            (part * weight / accumulate).backward()
+            done = done + part.detach()
+        return self._token_share_loss(rows_of(batch, groups[-1]), tokens) + done
+
+    def _token_share_loss(self, rows: dict, tokens: torch.Tensor) -> torch.Tensor:
+        return self.loss(rows) * (rows["labels"] != IGNORE_INDEX).sum() / tokens
+
+    _zeroed_by_passes = False
+
+    def optimizer_zero_grad(self, epoch: int, batch_idx: int, optimizer) -> None:
+        # Lightning zeroes the gradients between training_step and its backward of the first batch
+        # of a step, which would drop the passes training_step has backpropagated already.
+        if not self._zeroed_by_passes:
+            optimizer.zero_grad()
+        self._zeroed_by_passes = False
 
     @torch.no_grad()
     def generate(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, langs: list[str | None] | None = None,

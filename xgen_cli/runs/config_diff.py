@@ -19,7 +19,7 @@ def _flat(node, prefix: str = "") -> dict:
 # Keys a later xgen added, each with the value that behaves as before it existed: an unfinished run
 # saved without them still resumes, and a sweep still recognises its finished jobs.
 ADDED_KEYS = {"translate.name": "none", "train_lang_weights": "proportional", "trainer.threads": None,
-              "method.frozen_dtype": "float32"}
+              "method.frozen_dtype": "float32", "max_tokens_per_pass": None}
 
 
 def config_differences(saved: dict, new: dict) -> list[str]:
