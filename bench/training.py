@@ -21,7 +21,8 @@ from bench.common import MT5_SMALL, entry, median, mt5_architecture, peak_rss_mb
 
 # mT5-small (google/mt5-small's config.json, untied); QUICK: the same code on a toy size.
 QUICK = dict(MT5_SMALL, vocab_size=1000, d_model=64, d_kv=16, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=2)
-BATCH, INPUT_TOKENS, TARGET_TOKENS, PROMPT_LENGTH = 2, 96, 24, 100
+# Multiples of 32 (data/batching.py WIDTH_MULTIPLE), so xgen's batches are as full as the baselines'.
+BATCH, INPUT_TOKENS, TARGET_TOKENS, PROMPT_LENGTH = 2, 96, 32, 100
 ROUNDS, STEPS = 2, 2  # per round and candidate: one untimed warm-up step, then STEPS timed (medians of 4)
 QUICK_ROUNDS, QUICK_STEPS = 1, 1
 # conf/method/prompt.yaml's optimizer; model tuning in the paper: Adafactor at a constant 0.001.

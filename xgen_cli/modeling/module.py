@@ -70,7 +70,8 @@ class Seq2SeqModule(L.LightningModule):
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         # Several processes: the step one process would take on the whole global batch.
         weight = token_weight(batch["labels"])
-        groups = pass_groups(row_lengths(batch), self.max_tokens_per_pass)
+        # Unbounded, no lengths are read: on a GPU that would wait for the device every step.
+        groups = pass_groups(row_lengths(batch), self.max_tokens_per_pass) if self.max_tokens_per_pass else [None]
         if len(groups) == 1:
             loss = self.loss(batch)
         else:
