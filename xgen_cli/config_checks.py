@@ -154,14 +154,15 @@ def train_problems(cfg: DictConfig) -> list[str]:
     return problems
 
 
-def pass_problems(cfg: DictConfig) -> list[str]:
-    """`max_tokens_per_pass` (conf/train.yaml): a bound of one process's forward passes."""
+def pass_problems(cfg: DictConfig, training: bool = True) -> list[str]:
+    """`max_tokens_per_pass` (conf/train.yaml): a bound of one process's forward passes. Evaluation
+    (training=False) cuts its batches alike on every rank, so any number of processes may take it."""
     value = _get(cfg, "max_tokens_per_pass")
     if value is None:
         return []
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         return [f"max_tokens_per_pass={value} must be a positive integer (padded tokens in one forward pass) or null"]
-    if "batch_size" in cfg and _processes(cfg) > 1:  # xgen eval's evaluation batches are cut on every rank alike
+    if training and _processes(cfg) > 1:
         return [f"max_tokens_per_pass={value} cuts one process's batch into passes, and {_processes(cfg)} processes "
                 "each already train on batch_size / processes rows: leave it null there (or lower batch_size)"]
     return []

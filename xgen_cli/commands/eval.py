@@ -35,7 +35,7 @@ def problems(cfg: DictConfig) -> list[str]:
     if len(modes) != 1:
         return ["choose exactly one of baseline=lead64, run=<run dir>, predictions=<file.jsonl> lang=<xx>"
                 + (f" (got {', '.join(modes)})" if modes else "")]
-    found = pass_problems(cfg)
+    found = pass_problems(cfg, training=False)
     if cfg.predictions:
         if not Path(cfg.predictions).is_file():
             found.append(f'predictions={cfg.predictions} does not exist: give a JSONL file of {{"id", "prediction"}} lines')
@@ -136,11 +136,24 @@ def _line_id(row: dict):
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+_MATCHED: dict[tuple, tuple[list[str], list[str], int]] = {}  # the gate, main's check and the scoring ask alike
+
+
 def predictions_against_corpus(cfg: DictConfig) -> tuple[list[str], list[str], int]:
     """(predictions, references, the split's size): the lines of the predictions file matched to the
     examples of the `data=` corpus's `lang` `split`, whose references are scored (never the file's:
     a file of another language, split or corpus would score well against itself). A reference the
-    file carries must equal its example's; every mismatch is an XgenError, before any scoring."""
+    file carries must equal its example's; every mismatch is an XgenError, before any scoring.
+    Read once per file version and split: a hub corpus's split can take a while to read."""
+    stat = Path(cfg.predictions).stat()
+    key = (str(cfg.predictions), stat.st_mtime_ns, stat.st_size, cfg.lang, cfg.split,
+           OmegaConf.to_yaml(cfg.data.corpus, resolve=True))
+    if key not in _MATCHED:
+        _MATCHED[key] = _match_to_corpus(cfg)
+    return _MATCHED[key]
+
+
+def _match_to_corpus(cfg: DictConfig) -> tuple[list[str], list[str], int]:
     import hydra
 
     name = cfg.predictions

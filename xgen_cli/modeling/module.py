@@ -25,6 +25,7 @@ class Seq2SeqModule(L.LightningModule):
     # `max_tokens_per_pass` (conf/train.yaml): a batch of more padded tokens is trained in several
     # forward passes whose gradients add up to the whole batch's; None: one pass.
     max_tokens_per_pass: int | None = None
+    _zeroed_by_passes = False  # set by a step whose passes zeroed the gradients themselves
 
     def __init__(self, backbone, optimizer: dict):
         super().__init__()
@@ -99,8 +100,6 @@ class Seq2SeqModule(L.LightningModule):
 
     def _token_share_loss(self, rows: dict, tokens: torch.Tensor) -> torch.Tensor:
         return self.loss(rows) * (rows["labels"] != IGNORE_INDEX).sum() / tokens
-
-    _zeroed_by_passes = False
 
     def optimizer_zero_grad(self, epoch: int, batch_idx: int, optimizer) -> None:
         # Lightning zeroes the gradients between training_step and its backward of the first batch

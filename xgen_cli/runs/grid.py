@@ -16,7 +16,7 @@ import pandas as pd
 from xgen_cli.data.example import WIKILINGUA_LANGS  # the paper's language order (a stdlib-only leaf)
 from xgen_cli.errors import XgenError
 from xgen_cli.runs.frame import LOCATION_KEYS
-from xgen_cli.runs.summary import MARK_DEGENERATE, degenerate_footnote, is_degenerate
+from xgen_cli.runs.summary import MARK_DEGENERATE, degenerate_footnote, is_degenerate, is_missing
 
 METRIC_LABELS = {"sp_rouge": "SP-RG", "lid_target": "LID_XX", "lid_en": "LID_EN", "ascii": "ASCII",
                  "distinct": "DISTINCT", "empty": "EMPTY", "loss": "LOSS", "step": "STEP", "n": "N"}
@@ -97,7 +97,7 @@ class Table:
 
 def display(value, key: str | None = None) -> str:
     """A key's value as tables print it: sizes and languages upper case (XXL, RU), 100.0 as 100."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "-"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -108,7 +108,7 @@ def display(value, key: str | None = None) -> str:
 
 def sort_key(key: str, value):
     """Paper order for sizes, methods, remedies and languages; numbers by value; missing last."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return (3, 0, "")
     if key == "method" and isinstance(value, str):  # PROMPT+FP: after PROMPT, remedies in Table 11's order
         base, _, remedy = value.partition("+")
@@ -120,10 +120,6 @@ def sort_key(key: str, value):
     if isinstance(value, int | float):
         return (1, value, "")
     return (2, 0, str(value))
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def flag_degenerate(frame: pd.DataFrame, min_distinct: float, max_empty: float) -> pd.DataFrame:
@@ -163,11 +159,11 @@ def aggregate(frame: pd.DataFrame, rows: list[str], cols: list[str], metrics: li
     for key, records in groups.items():
         row, col = key[: len(rows)], key[len(rows):]
         for metric in metrics:
-            present = [r for r in records if not _missing(r.get(metric))]
+            present = [r for r in records if not is_missing(r.get(metric))]
             cells[(row_index[row], col_index[(col, metric)])] = Cell(
                 values=[float(r[metric]) for r in present],
-                runs=[(r["run"], None if _missing(r.get("step")) else int(r["step"])) for r in present],
-                seeded=any(not _missing(r.get("seed")) for r in records),
+                runs=[(r["run"], None if is_missing(r.get("step")) else int(r["step"])) for r in present],
+                seeded=any(not is_missing(r.get("seed")) for r in records),
                 degenerate=any(bool(r.get("degenerate")) for r in records),
             )
     return ordered_rows, columns, cells
@@ -180,9 +176,9 @@ def _where(rows, cols, row, col) -> str:
 def _check_one_config(records, compare, rows, cols, row, col, by_hint) -> None:
     differing = {}
     for key in compare:
-        values = {r.get(key) for r in records if not _missing(r.get(key))}
-        if len(values) > 1 or (values and any(_missing(r.get(key)) for r in records)):
-            differing[key] = sorted(map(display, values | ({None} if any(_missing(r.get(key)) for r in records) else set())))
+        values = {r.get(key) for r in records if not is_missing(r.get(key))}
+        if len(values) > 1 or (values and any(is_missing(r.get(key)) for r in records)):
+            differing[key] = sorted(map(display, values | ({None} if any(is_missing(r.get(key)) for r in records) else set())))
     if differing:
         named = "; ".join(f"{k} ({', '.join(v)})" for k, v in differing.items())
         raise XgenError(
@@ -194,7 +190,7 @@ def _check_one_config(records, compare, rows, cols, row, col, by_hint) -> None:
     for r in records:
         by_run[r["run"]] = by_run.get(r["run"], 0) + 1
         seed = r.get("seed")
-        if not _missing(seed):
+        if not is_missing(seed):
             if seed in seen and seen[seed] != r["run"]:
                 raise XgenError(f"two finished runs of seed {display(seed)} fall into one cell "
                                 f"({_where(rows, cols, row, col)}): {seen[seed]} and {r['run']}; pass one of them")

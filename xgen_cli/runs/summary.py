@@ -43,14 +43,15 @@ MIN_DISTINCT = 50.0  # % distinct predictions below which a language's predictio
 MAX_EMPTY = 20.0  # % empty predictions above which they are
 
 
-def _known(value) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
+def is_missing(value) -> bool:
+    """A metric not logged: None, or NaN where a frame filled the gap."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def is_degenerate(distinct, empty, min_distinct: float = MIN_DISTINCT, max_empty: float = MAX_EMPTY) -> bool:
     """Mostly repeats (distinct < min_distinct %) or often empty (empty > max_empty %); a metric not
     logged decides nothing. cld3 labels such junk confidently, so its LID and ASCII mean little."""
-    return (_known(distinct) and distinct < min_distinct) or (_known(empty) and empty > max_empty)
+    return (not is_missing(distinct) and distinct < min_distinct) or (not is_missing(empty) and empty > max_empty)
 
 
 def degenerate_footnote(min_distinct: float = MIN_DISTINCT, max_empty: float = MAX_EMPTY) -> str:

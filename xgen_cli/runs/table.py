@@ -17,7 +17,6 @@ the same run reads very differently under "target" (the paper) and "source" (hon
 
 from __future__ import annotations
 
-import math
 import os
 from collections import Counter
 
@@ -31,6 +30,7 @@ from xgen_cli.runs.summary import (
     SELECTIONS,
     degenerate_footnote,
     is_degenerate,
+    is_missing,
     sp_rouge_note,
 )
 
@@ -63,7 +63,7 @@ _LABELS = {"sp_rouge": "SP-RG", "lid_target": "LID_XX", "lid_en": "LID_EN", "asc
 
 def _cell(entry: dict, metric: str, mark: str) -> str:
     value = entry.get(metric)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "-"
     if metric == "step":
         return f"{int(value)}{mark}"
